@@ -43,10 +43,10 @@ def main() -> None:
     from trl import GRPOTrainer
 
     import rrm_gym  # noqa: F401
-    from rrm_gym.agents.config import GRPOConfig
-    from rrm_gym.agents.conversation import SYSTEM_PROMPT_AGENT
-    from rrm_gym.agents.grpo import GRPO
-    from rrm_gym.agents.policy import LLMPolicy
+    from rrm_gym.agents.llm.config import GRPOConfig
+    from rrm_gym.agents.llm.conversation import SYSTEM_PROMPT_AGENT
+    from rrm_gym.agents.llm.grpo import GRPO
+    from rrm_gym.agents.llm.policy import LLMPolicy
     from rrm_gym.wrappers import make_vector_env
 
     obs, _ = gym.make("rrm/WebWalker-v0", difficulty="easy").reset(seed=0)

@@ -31,8 +31,8 @@ def main() -> None:
     import torch
 
     import rrm_gym  # noqa: F401
-    from rrm_gym.agents.conversation import SYSTEM_PROMPT_AGENT
-    from rrm_gym.agents.policy import LLMPolicy
+    from rrm_gym.agents.llm.conversation import SYSTEM_PROMPT_AGENT
+    from rrm_gym.agents.llm.policy import LLMPolicy
 
     policy = LLMPolicy(args.model, seed=0, max_new_tokens=args.new_tokens)
     env = gym.make("rrm/WebWalker-v0", difficulty="easy")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 
 import rrm_gym  # noqa: F401 - registers the envs
-from rrm_gym.agents.sb3 import SB3Learner
+from rrm_gym.agents.bridges.sb3.learner import SB3Learner
 
 
 def main() -> None:

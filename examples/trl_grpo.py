@@ -40,7 +40,13 @@ def main() -> None:
     from trl import GRPOTrainer
 
     import rrm_gym  # noqa: F401  (registers the envs)
-    from rrm_gym.agents.trl import environment_factory, make_dataset, make_grpo_config, prepare_tokenizer, shaped_reward
+    from rrm_gym.agents.bridges.trl.env import (
+        environment_factory,
+        make_dataset,
+        make_grpo_config,
+        prepare_tokenizer,
+        shaped_reward,
+    )
     from rrm_gym.cli.options import parse_key_values
     from rrm_gym.models import resolve_model_path
 

@@ -1,7 +1,13 @@
-"""Learners: the bundled LLM policy with PPO and GRPO, evaluation, and bridges to SB3 and TRL.
+"""Learners, in three parts.
 
-Everything here needs the ``[hf]``/``[train]`` extras; names are imported lazily so ``import rrm_gym.agents``
-stays cheap and torch-free until a learner is used.
+* :mod:`rrm_gym.agents.llm` — the bundled LLM learner: ``LLMPolicy`` (LoRA, value head, generate or choose
+  actions), rollouts, ``PPO`` and ``GRPO``;
+* :mod:`rrm_gym.agents.bridges` — Stable-Baselines3 (``SB3Learner``) and TRL (``environment_factory``);
+* :mod:`rrm_gym.agents.run` — the training run behind ``rrm-gym train``: ``TrainConfig``, ``run_training``,
+  checkpoints, held-out ``evaluate``, the episode log.
+
+Imports flow llm → bridges → run. Everything here needs the ``[hf]``/``[train]`` extras; names are imported
+lazily so ``import rrm_gym.agents`` stays cheap and torch-free until a learner is used.
 """
 
 from __future__ import annotations
@@ -10,16 +16,18 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "LLMPolicy": "rrm_gym.agents.policy",
-    "PPO": "rrm_gym.agents.ppo",
-    "GRPO": "rrm_gym.agents.grpo",
-    "PPOConfig": "rrm_gym.agents.config",
-    "GRPOConfig": "rrm_gym.agents.config",
-    "evaluate": "rrm_gym.agents.evaluate",
-    "EvalResult": "rrm_gym.agents.evaluate",
-    "ConversationTracker": "rrm_gym.agents.conversation",
-    "SB3Learner": "rrm_gym.agents.sb3",
-    "environment_factory": "rrm_gym.agents.trl",
+    "LLMPolicy": "rrm_gym.agents.llm.policy",
+    "PPO": "rrm_gym.agents.llm.ppo",
+    "GRPO": "rrm_gym.agents.llm.grpo",
+    "PPOConfig": "rrm_gym.agents.llm.config",
+    "GRPOConfig": "rrm_gym.agents.llm.config",
+    "evaluate": "rrm_gym.agents.run.evaluate",
+    "EvalResult": "rrm_gym.agents.run.evaluate",
+    "ConversationTracker": "rrm_gym.agents.llm.conversation",
+    "SB3Learner": "rrm_gym.agents.bridges.sb3.learner",
+    "environment_factory": "rrm_gym.agents.bridges.trl.env",
+    "TrainConfig": "rrm_gym.agents.run.config",
+    "run_training": "rrm_gym.agents.run.runner",
 }
 
 __all__ = sorted(_EXPORTS)

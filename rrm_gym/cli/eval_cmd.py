@@ -33,7 +33,7 @@ def eval_cmd(target: str, env: str | None, episodes: int, split: str, seed: int,
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see `rrm-gym train`
     from rich.console import Console
 
-    from rrm_gym.agents.run_eval import evaluate_target
+    from rrm_gym.agents.run.eval_run import evaluate_target
     from rrm_gym.report.metrics import json_safe
     from rrm_gym.report.summary import eval_table
 

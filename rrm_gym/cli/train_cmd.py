@@ -1,4 +1,4 @@
-"""``rrm-gym train``: the main job (a thin layer over :func:`rrm_gym.agents.runner.run_training`)."""
+"""``rrm-gym train``: the main job (a thin layer over :func:`rrm_gym.agents.run.runner.run_training`)."""
 
 from __future__ import annotations
 
@@ -71,8 +71,8 @@ def train(ctx: click.Context, config_file: str | None, resume: str | None, **par
     """
     # Idle OpenMP threads sleep instead of spinning: on a shared or busy CPU spinning slows torch down severalfold.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    from rrm_gym.agents.run_config import TrainConfig, load_config_file
-    from rrm_gym.agents.runner import load_run_config, run_training
+    from rrm_gym.agents.run.config import TrainConfig, load_config_file
+    from rrm_gym.agents.run.runner import load_run_config, run_training
 
     overrides: dict[str, Any] = {}
     for name, value in params.items():

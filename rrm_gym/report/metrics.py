@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from rrm_gym.agents.checkpoint import fsync_dir
+from rrm_gym._fsutil import fsync_dir
 
 __all__ = ["MetricsLogger", "JsonlLog", "read_jsonl", "truncate_jsonl", "json_safe"]
 

@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from rrm_gym.agents.checkpoint import META_FILE, latest_checkpoint, list_checkpoints, save_checkpoint
+from rrm_gym.agents.run.checkpoint import META_FILE, latest_checkpoint, list_checkpoints, save_checkpoint
 
 
 def _writer(text):

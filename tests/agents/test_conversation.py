@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
 
-from rrm_gym.agents.conversation import SYSTEM_PROMPT_AGENT, ConversationTracker, unbatch_infos
+from rrm_gym.agents.llm.conversation import SYSTEM_PROMPT_AGENT, ConversationTracker, unbatch_infos
 from tests.agents.tiny_env import TinyEnv, oracle_action
 
 

@@ -2,7 +2,7 @@ import random
 
 import pytest
 
-from rrm_gym.agents.evaluate import EvalResult, evaluate, wilson_interval
+from rrm_gym.agents.run.evaluate import EvalResult, evaluate, wilson_interval
 from tests.agents.tiny_env import TinyEnv, oracle_action
 
 

@@ -2,9 +2,9 @@ import pytest
 import torch
 from gymnasium.vector import SyncVectorEnv
 
-from rrm_gym.agents.config import GRPOConfig
-from rrm_gym.agents.grpo import GRPO, group_advantages
-from rrm_gym.agents.policy import LLMPolicy
+from rrm_gym.agents.llm.config import GRPOConfig
+from rrm_gym.agents.llm.grpo import GRPO, group_advantages
+from rrm_gym.agents.llm.policy import LLMPolicy
 from rrm_gym.judges.constant import ConstantJudge
 from rrm_gym.wrappers.vector import CritiqueObservationWrapper, ShapedRewardWrapper, UnifiedWrapper
 from tests.agents.tiny_env import TinyEnv

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from rrm_gym.agents.conversation import SYSTEM_PROMPT_AGENT
-from rrm_gym.agents.policy import LLMPolicy
+from rrm_gym.agents.llm.conversation import SYSTEM_PROMPT_AGENT
+from rrm_gym.agents.llm.policy import LLMPolicy
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,10 @@ import pytest
 import torch
 from gymnasium.vector import SyncVectorEnv
 
-from rrm_gym.agents.config import PPOConfig
-from rrm_gym.agents.policy import LLMPolicy
-from rrm_gym.agents.ppo import PPO, compute_gae, token_advantages
-from rrm_gym.agents.rollout import TurnRecord
+from rrm_gym.agents.llm.config import PPOConfig
+from rrm_gym.agents.llm.policy import LLMPolicy
+from rrm_gym.agents.llm.ppo import PPO, compute_gae, token_advantages
+from rrm_gym.agents.llm.rollout import TurnRecord
 from rrm_gym.judges.constant import ConstantJudge
 from rrm_gym.wrappers.vector import UnifiedWrapper
 from tests.agents.tiny_env import TinyEnv

@@ -1,8 +1,8 @@
 import pytest
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
 
-from rrm_gym.agents.policy import LLMPolicy
-from rrm_gym.agents.rollout import RolloutCollector, judge_stats, wrapper_stats
+from rrm_gym.agents.llm.policy import LLMPolicy
+from rrm_gym.agents.llm.rollout import RolloutCollector, judge_stats, wrapper_stats
 from rrm_gym.judges.constant import ConstantJudge
 from rrm_gym.wrappers.vector import UnifiedWrapper
 from tests.agents.tiny_env import TinyEnv

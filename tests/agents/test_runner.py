@@ -5,9 +5,9 @@ import sqlite3
 
 import pytest
 
-from rrm_gym.agents.checkpoint import latest_checkpoint, list_checkpoints
-from rrm_gym.agents.run_config import TrainConfig
-from rrm_gym.agents.runner import load_run_config, prepare_run, run_training
+from rrm_gym.agents.run.checkpoint import latest_checkpoint, list_checkpoints
+from rrm_gym.agents.run.config import TrainConfig
+from rrm_gym.agents.run.runner import load_run_config, prepare_run, run_training
 from rrm_gym.report.metrics import read_jsonl
 
 pytest.importorskip("sb3_contrib")

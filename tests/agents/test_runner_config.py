@@ -1,7 +1,7 @@
 import pytest
 import yaml
 
-from rrm_gym.agents.run_config import DEFAULT_BUDGETS, TrainConfig, load_config_file
+from rrm_gym.agents.run.config import DEFAULT_BUDGETS, TrainConfig, load_config_file
 
 
 def test_defaults_are_the_main_job():

@@ -3,7 +3,7 @@
 import pytest
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
 
-from rrm_gym.agents.episode_log import EpisodeLog, summarise_episodes
+from rrm_gym.agents.run.episode_log import EpisodeLog, summarise_episodes
 from rrm_gym.judges.constant import ConstantJudge
 from rrm_gym.wrappers.vector import ShapedRewardWrapper, UnifiedWrapper
 from tests.agents.tiny_env import TinyEnv, tiny_tasks

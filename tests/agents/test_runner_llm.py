@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from rrm_gym.agents.checkpoint import latest_checkpoint
-from rrm_gym.agents.run_config import TrainConfig
-from rrm_gym.agents.runner import load_run_config, run_training
+from rrm_gym.agents.run.checkpoint import latest_checkpoint
+from rrm_gym.agents.run.config import TrainConfig
+from rrm_gym.agents.run.runner import load_run_config, run_training
 from rrm_gym.report.metrics import read_jsonl
 from tests.agents.tiny_lm import make_tiny_lm
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import rrm_gym  # noqa: F401 - registers envs
-from rrm_gym.agents.sb3 import SB3Config, SB3Learner, evaluate_sb3, make_sb3_env, train_sb3
+from rrm_gym.agents.bridges.sb3.learner import SB3Config, SB3Learner, evaluate_sb3, make_sb3_env, train_sb3
 from rrm_gym.judges.constant import ConstantJudge
 
 EASY = {"difficulty": "easy"}

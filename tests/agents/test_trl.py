@@ -5,7 +5,13 @@ import os
 
 import pytest
 
-from rrm_gym.agents.trl import environment_factory, make_dataset, make_grpo_config, prepare_tokenizer, shaped_reward
+from rrm_gym.agents.bridges.trl.env import (
+    environment_factory,
+    make_dataset,
+    make_grpo_config,
+    prepare_tokenizer,
+    shaped_reward,
+)
 from rrm_gym.types import Judgement
 from tests.agents.tiny_lm import make_tiny_lm
 

@@ -5,8 +5,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from rrm_gym.agents.run_config import TrainConfig
-from rrm_gym.agents.runner import run_training
+from rrm_gym.agents.run.config import TrainConfig
+from rrm_gym.agents.run.runner import run_training
 from rrm_gym.cli import main
 from tests.agents.tiny_lm import make_tiny_lm
 

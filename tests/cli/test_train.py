@@ -12,7 +12,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from rrm_gym.agents.checkpoint import latest_checkpoint
+from rrm_gym.agents.run.checkpoint import latest_checkpoint
 from rrm_gym.cli import main
 from rrm_gym.report.metrics import read_jsonl
 from tests.agents.tiny_lm import make_tiny_lm

@@ -44,7 +44,7 @@ class _ConfigMixin:
 
 @dataclass
 class PPOConfig(_ConfigMixin):
-    """Token-level multi-turn PPO (:class:`~rrm_gym.agents.ppo.PPO`).
+    """Token-level multi-turn PPO (:class:`~rrm_gym.agents.llm.ppo.PPO`).
 
     Attributes:
         num_steps: Vector-env steps collected per iteration (each step generates one action per sub-env).
@@ -103,7 +103,7 @@ class PPOConfig(_ConfigMixin):
 
 @dataclass
 class GRPOConfig(_ConfigMixin):
-    """GRPO with attempt-level rewards and group-normalised advantages (:class:`~rrm_gym.agents.grpo.GRPO`).
+    """GRPO with attempt-level rewards and group-normalised advantages (:class:`~rrm_gym.agents.llm.grpo.GRPO`).
 
     The paper (Reagent) trains with ``group_size=8``, ``learning_rate=5e-6`` (full fine-tuning) and
     ``temperature=0.7``, at most 10 tool turns. The defaults here are smaller for a CPU and a LoRA adapter.

@@ -25,11 +25,11 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch  # noqa: E402
 
-from rrm_gym.agents.conversation import Agent, Conversation
-from rrm_gym.agents.frozen import FrozenSplit
-from rrm_gym.agents.policy_io import load_policy_weights, policy_kwargs, save_policy
-from rrm_gym.agents.tokens import ActionScores, Generation, fit_prompt, left_pad, prompt_action_layout
-from rrm_gym.agents.value_head import ValueHead
+from rrm_gym.agents.llm.conversation import Agent, Conversation
+from rrm_gym.agents.llm.frozen import FrozenSplit
+from rrm_gym.agents.llm.policy_io import load_policy_weights, policy_kwargs, save_policy
+from rrm_gym.agents.llm.tokens import ActionScores, Generation, fit_prompt, left_pad, prompt_action_layout
+from rrm_gym.agents.llm.value_head import ValueHead
 
 __all__ = ["LLMPolicy", "Generation", "ActionScores"]
 
@@ -59,7 +59,7 @@ class LLMPolicy:
         top_p: Nucleus sampling (1.0: off; log-probs ignore the cut).
         generation_batch_size: Conversations per ``generate`` call (``None``: all at once).
         cache_frozen: Keep the hidden states of the layers below the adapter from generation, so updates run only
-            the adapted layers (see :mod:`rrm_gym.agents.frozen`); ``"auto"``: on a CPU.
+            the adapted layers (see :mod:`rrm_gym.agents.llm.frozen`); ``"auto"``: on a CPU.
         device: ``"cpu"``, ``"cuda"``, ... (default: CUDA when available).
         dtype: ``"float32"``, ``"bfloat16"``, ... (default: float32 on CPU, bfloat16 on CUDA when supported).
         seed: Seeds torch's RNG (sampling) when given.
@@ -189,7 +189,7 @@ class LLMPolicy:
         """Token ids of ``conversation`` as a prompt for the next assistant turn, cut to ``max_prompt_tokens``.
 
         Returns:
-            The ids and whether anything was cut (see :func:`~rrm_gym.agents.tokens.fit_prompt`).
+            The ids and whether anything was cut (see :func:`~rrm_gym.agents.llm.tokens.fit_prompt`).
         """
         return fit_prompt(self._render, conversation, self.max_prompt_tokens)
 
@@ -208,7 +208,7 @@ class LLMPolicy:
         """Generate one action per conversation, batched.
 
         Args:
-            conversations: Chat conversations (see :class:`~rrm_gym.agents.conversation.ConversationTracker`).
+            conversations: Chat conversations (see :class:`~rrm_gym.agents.llm.conversation.ConversationTracker`).
             greedy: Argmax decoding instead of sampling.
             temperature: Overrides the policy's temperature (``<= 0`` means greedy).
             top_p: Overrides the policy's top-p.
@@ -291,7 +291,7 @@ class LLMPolicy:
         return gens
 
     def as_agent(self, greedy: bool = True, **generate_kwargs: Any) -> Agent:
-        """An :data:`~rrm_gym.agents.conversation.Agent`: conversations in, action texts out."""
+        """An :data:`~rrm_gym.agents.llm.conversation.Agent`: conversations in, action texts out."""
 
         def agent(conversations: list[Conversation]) -> list[str]:
             return [g.text for g in self.generate(conversations, greedy=greedy, **generate_kwargs)]

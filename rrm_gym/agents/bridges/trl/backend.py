@@ -1,4 +1,4 @@
-"""``trl``: ``trl.GRPOTrainer`` with :func:`rrm_gym.agents.trl.environment_factory` as a runner backend.
+"""``trl``: ``trl.GRPOTrainer`` with :func:`rrm_gym.agents.bridges.trl.env.environment_factory` as a runner backend.
 
 ``GRPOTrainer.train()`` owns its loop, so it runs in a worker thread that pauses after every optimizer step (in a
 ``TrainerCallback.on_log``) until the runner asks for the next :meth:`TRLBackend.iteration`; while it is paused the
@@ -18,8 +18,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from rrm_gym.agents.runner import Backend, RunContext
-from rrm_gym.agents.trl_eval import evaluate_tool_model
+from rrm_gym.agents.bridges.trl.evaluation import evaluate_tool_model
+from rrm_gym.agents.run.runner import Backend, RunContext
 
 __all__ = ["TRLBackend", "evaluate_trl_checkpoint"]
 
@@ -29,7 +29,7 @@ _OWN_OPTS = ("lora", "lora_r", "lora_alpha", "num_tasks")
 def _load_tokenizer(path: str) -> Any:
     from transformers import AutoTokenizer
 
-    from rrm_gym.agents.trl import prepare_tokenizer
+    from rrm_gym.agents.bridges.trl.env import prepare_tokenizer
 
     return prepare_tokenizer(AutoTokenizer.from_pretrained(path))
 
@@ -42,7 +42,7 @@ class TRLBackend(Backend):
         from transformers import AutoModelForCausalLM, TrainerCallback
         from trl import GRPOTrainer
 
-        from rrm_gym.agents.trl import environment_factory, make_dataset, make_grpo_config, shaped_reward
+        from rrm_gym.agents.bridges.trl.env import environment_factory, make_dataset, make_grpo_config, shaped_reward
         from rrm_gym.models import resolve_model_path
 
         cfg = ctx.config

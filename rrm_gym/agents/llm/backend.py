@@ -1,9 +1,9 @@
 """``ppo`` and ``grpo``: the bundled LLM learners (LoRA on a Hugging Face chat model) as a runner backend.
 
 The vector env is ``make_vector_env(env, num_envs, feedback, judge)`` wrapped in an
-:class:`~rrm_gym.agents.episode_log.EpisodeLog`; the learner reads its rewards from the feedback wrappers.
-``agent_opts`` are split between :class:`~rrm_gym.agents.policy.LLMPolicy` arguments (``max_new_tokens``,
-``lora_r``, ``temperature``, ...) and the learner's config (:class:`~rrm_gym.agents.config.PPOConfig` /
+:class:`~rrm_gym.agents.run.episode_log.EpisodeLog`; the learner reads its rewards from the feedback wrappers.
+``agent_opts`` are split between :class:`~rrm_gym.agents.llm.policy.LLMPolicy` arguments (``max_new_tokens``,
+``lora_r``, ``temperature``, ...) and the learner's config (:class:`~rrm_gym.agents.llm.config.PPOConfig` /
 ``GRPOConfig`` fields such as ``num_steps`` or ``group_size``).
 """
 
@@ -14,8 +14,8 @@ import inspect
 from pathlib import Path
 from typing import Any
 
-from rrm_gym.agents.episode_log import EpisodeLog
-from rrm_gym.agents.runner import Backend, RunContext
+from rrm_gym.agents.run.episode_log import EpisodeLog
+from rrm_gym.agents.run.runner import Backend, RunContext
 
 __all__ = ["LLMBackend", "split_agent_opts"]
 
@@ -26,7 +26,7 @@ def split_agent_opts(opts: dict[str, Any], config_cls: type) -> tuple[dict[str, 
     """Split ``agent_opts`` into (``LLMPolicy`` kwargs, learner-config kwargs); a key both know goes to both."""
     from dataclasses import fields
 
-    from rrm_gym.agents.policy import LLMPolicy
+    from rrm_gym.agents.llm.policy import LLMPolicy
 
     policy_keys = set(inspect.signature(LLMPolicy.__init__).parameters) - {"self", "model", "value_head", "adapter"}
     config_keys = {f.name for f in fields(config_cls)}
@@ -46,17 +46,17 @@ def split_agent_opts(opts: dict[str, Any], config_cls: type) -> tuple[dict[str, 
 
 
 class LLMBackend(Backend):
-    """PPO (``agent="ppo"``) or GRPO (``agent="grpo"``) on an :class:`~rrm_gym.agents.policy.LLMPolicy`."""
+    """PPO (``agent="ppo"``) or GRPO (``agent="grpo"``) on an :class:`~rrm_gym.agents.llm.policy.LLMPolicy`."""
 
     def __init__(self, ctx: RunContext) -> None:
-        from rrm_gym.agents.policy import LLMPolicy
+        from rrm_gym.agents.llm.policy import LLMPolicy
         from rrm_gym.wrappers import make_vector_env
 
         cfg = ctx.config
         self.config = cfg
-        module, name = ("rrm_gym.agents.ppo", "PPO") if cfg.agent == "ppo" else ("rrm_gym.agents.grpo", "GRPO")
+        module, name = ("rrm_gym.agents.llm.ppo", "PPO") if cfg.agent == "ppo" else ("rrm_gym.agents.llm.grpo", "GRPO")
         Learner = getattr(importlib.import_module(module), name)  # noqa: N806
-        LearnerConfig = getattr(importlib.import_module("rrm_gym.agents.config"), f"{name}Config")  # noqa: N806
+        LearnerConfig = getattr(importlib.import_module("rrm_gym.agents.llm.config"), f"{name}Config")  # noqa: N806
         policy_kwargs, learner_kwargs = split_agent_opts(cfg.agent_opts, LearnerConfig)
         policy_kwargs.setdefault("seed", cfg.seed)
         self.policy = LLMPolicy(cfg.model, value_head=cfg.agent == "ppo", **policy_kwargs)
@@ -104,7 +104,7 @@ class LLMBackend(Backend):
 
     def evaluate(self, episodes: int, split: str, seed: int, progress: bool) -> dict[str, Any]:
         """Greedy first-attempt success on ``split`` tasks of the plain env."""
-        from rrm_gym.agents.evaluate import evaluate
+        from rrm_gym.agents.run.evaluate import evaluate
 
         result = evaluate(self.policy.as_agent(greedy=True), self.config.env, episodes=episodes, split=split,
                           seed=seed, num_envs=min(_EVAL_ENVS, episodes), env_kwargs=self.config.env_kwargs_resolved(),

@@ -1,4 +1,4 @@
-"""Multi-turn rollouts of an :class:`~rrm_gym.agents.policy.LLMPolicy` in a Gymnasium vector env.
+"""Multi-turn rollouts of an :class:`~rrm_gym.agents.llm.policy.LLMPolicy` in a Gymnasium vector env.
 
 :class:`RolloutCollector` steps the vector env one action per sub-env at a time (one batched ``generate`` for all
 sub-envs that need an action) and records every turn as a :class:`TurnRecord`: the prompt and action tokens, their
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from rrm_gym.agents.conversation import SYSTEM_PROMPT_AGENT, ConversationTracker, unbatch_infos
+from rrm_gym.agents.llm.conversation import SYSTEM_PROMPT_AGENT, ConversationTracker, unbatch_infos
 
 __all__ = ["TurnRecord", "RolloutCollector", "episode_summary", "judge_stats", "wrapper_stats"]
 
@@ -91,7 +91,7 @@ class RolloutCollector:
     """Steps a vector env with a policy and records turns, episodes and judgements.
 
     Args:
-        policy: An :class:`~rrm_gym.agents.policy.LLMPolicy` (anything with its ``generate``).
+        policy: An :class:`~rrm_gym.agents.llm.policy.LLMPolicy` (anything with its ``generate``).
         envs: A Gymnasium vector env with ``str`` observations and actions (feedback wrappers applied or not).
         system_prompt: System message of every conversation.
         max_turns_kept: Exchanges kept in prompts (see :class:`ConversationTracker`).

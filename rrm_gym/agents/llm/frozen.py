@@ -1,6 +1,6 @@
 """Reuse of the frozen bottom layers: with LoRA on the top layers only, the hidden states below them never change.
 
-When :class:`~rrm_gym.agents.policy.LLMPolicy` adapts only the top ``L - k`` decoder layers, the output of layer
+When :class:`~rrm_gym.agents.llm.policy.LLMPolicy` adapts only the top ``L - k`` decoder layers, the output of layer
 ``k - 1`` for a given token sequence is the same for the policy, the reference policy (adapter disabled) and every
 update epoch. :class:`FrozenSplit` captures those hidden states while generating (the prefill and every decode step
 compute them anyway) and later runs only the top layers from them, so an update never recomputes the bottom ``k``
@@ -31,7 +31,7 @@ class FrozenSplit:
         k: Number of frozen bottom layers (``>= 1``).
 
     Example:
-        >>> from rrm_gym.agents.policy import LLMPolicy
+        >>> from rrm_gym.agents.llm.policy import LLMPolicy
         >>> policy = LLMPolicy(lora_layers=4)  # doctest: +SKIP
         >>> policy.frozen.k, policy.frozen.enabled  # doctest: +SKIP
         (26, True)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from rrm_gym.agents.rollout import episode_summary, judge_stats, wrapper_stats
+from rrm_gym.agents.llm.rollout import episode_summary, judge_stats, wrapper_stats
 
 __all__ = ["pad_rows", "reference_logprobs", "rollout_metrics", "minibatch_indices", "rng_state", "set_rng_state",
            "kl_k3", "WrapperStatsDelta"]

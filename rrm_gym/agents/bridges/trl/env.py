@@ -18,7 +18,7 @@ Use :func:`make_dataset` for the prompts: its rows carry a ``seed``, so the ``nu
 bundled SmolLM2's) TRL's ChatML tool template.
 
 Example:
-    >>> from rrm_gym.agents.trl import environment_factory, shaped_reward
+    >>> from rrm_gym.agents.bridges.trl.env import environment_factory, shaped_reward
     >>> factory = environment_factory("rrm/WebWalker-v0", feedback="unified", judge="reference", difficulty="easy")
     >>> env = factory()
     >>> "Question:" in env.reset(seed=0)
@@ -35,8 +35,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from rrm_gym.agents.episode_log import EpisodeTracker
-from rrm_gym.agents.trl_setup import SYSTEM_PROMPT_TRL, make_dataset, make_grpo_config, prepare_tokenizer
+from rrm_gym.agents.bridges.trl.prepare import SYSTEM_PROMPT_TRL, make_dataset, make_grpo_config, prepare_tokenizer
+from rrm_gym.agents.run.episode_log import EpisodeTracker
 from rrm_gym.envs.actions import Tool
 
 __all__ = [
@@ -207,7 +207,7 @@ class EnvironmentFactory:
         return self._shared.env_steps
 
     def pop_finished(self) -> list[dict[str, Any]]:
-        """Episodes finished since the last call (the :class:`~rrm_gym.agents.episode_log.EpisodeTracker` format)."""
+        """Episodes finished since the last call (:class:`~rrm_gym.agents.run.episode_log.EpisodeTracker` format)."""
         return self._shared.pop_finished()
 
 
@@ -280,7 +280,7 @@ def shaped_reward(
     """
     if environments is None:
         raise ValueError("shaped_reward needs the rollouts' environments: use it with "
-                         "GRPOTrainer(environment_factory=rrm_gym.agents.trl.environment_factory(...))")
+                         "GRPOTrainer(environment_factory=rrm_gym.agents.bridges.trl.env.environment_factory(...))")
     rewards, env_r, scores, wins = [], [], [], []
     for completion, env in zip(completions, environments, strict=True):
         env._finish_with_text(_last_text(completion))

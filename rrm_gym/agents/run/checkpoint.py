@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rrm_gym._fsutil import fsync_dir
+
 __all__ = ["Checkpoint", "save_checkpoint", "list_checkpoints", "latest_checkpoint", "CHECKPOINT_DIR", "META_FILE"]
 
 CHECKPOINT_DIR = "checkpoints"
@@ -47,20 +49,6 @@ def _fsync_tree(folder: Path) -> None:
             with open(Path(root) / name, "rb") as fh:
                 os.fsync(fh.fileno())
         fsync_dir(Path(root))
-
-
-def fsync_dir(folder: Path) -> None:
-    """Flush a folder's entries (a rename into it) to disk; a no-op where folders cannot be opened."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
 
 
 def save_checkpoint(

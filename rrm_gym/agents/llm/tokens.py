@@ -1,6 +1,6 @@
-"""Token-level data of :class:`~rrm_gym.agents.policy.LLMPolicy`: generations, scores, prompt fitting, padding.
+"""Token-level data of :class:`~rrm_gym.agents.llm.policy.LLMPolicy`: generations, scores, prompt fitting, padding.
 
-Imports torch (only :mod:`rrm_gym.agents.policy` and the learners import this module).
+Imports torch (only :mod:`rrm_gym.agents.llm.policy` and the learners import this module).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from rrm_gym.agents.conversation import Conversation
+from rrm_gym.agents.llm.conversation import Conversation
 
 __all__ = ["Generation", "ActionScores", "fit_prompt", "left_pad", "prompt_action_layout"]
 

@@ -1,4 +1,4 @@
-"""Multi-turn, token-level PPO for an :class:`~rrm_gym.agents.policy.LLMPolicy` over a Gymnasium vector env.
+"""Multi-turn, token-level PPO for an :class:`~rrm_gym.agents.llm.policy.LLMPolicy` over a Gymnasium vector env.
 
 Read top to bottom, like CleanRL's ``ppo.py``:
 
@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from rrm_gym.agents._learner import (
+from rrm_gym.agents.llm.common import (
     CheckpointMixin,
     WrapperStatsDelta,
     kl_k3,
@@ -35,8 +35,8 @@ from rrm_gym.agents._learner import (
     rollout_metrics,
     run_update_epochs,
 )
-from rrm_gym.agents.config import PPOConfig
-from rrm_gym.agents.rollout import RolloutCollector, TurnRecord
+from rrm_gym.agents.llm.config import PPOConfig
+from rrm_gym.agents.llm.rollout import RolloutCollector, TurnRecord
 
 __all__ = ["PPO", "compute_gae", "token_advantages"]
 
@@ -98,12 +98,12 @@ class PPO(CheckpointMixin):
     """Token-level multi-turn PPO on a vector env whose feedback wrappers provide the rewards.
 
     Args:
-        policy: An :class:`~rrm_gym.agents.policy.LLMPolicy` with LoRA and a value head.
+        policy: An :class:`~rrm_gym.agents.llm.policy.LLMPolicy` with LoRA and a value head.
         envs: A Gymnasium vector env (sync or async) of text envs, feedback wrappers already applied.
         config: Hyper-parameters.
 
     Example:
-        >>> from rrm_gym.agents.policy import LLMPolicy
+        >>> from rrm_gym.agents.llm.policy import LLMPolicy
         >>> from rrm_gym.wrappers import make_vector_env
         >>> envs = make_vector_env("rrm/WebWalker-v0", 2, feedback="unified", judge="reference")  # doctest: +SKIP
         >>> learner = PPO(LLMPolicy(), envs, PPOConfig(num_steps=2))  # doctest: +SKIP

@@ -1,6 +1,6 @@
-"""The value head of :class:`~rrm_gym.agents.policy.LLMPolicy`: a small MLP on the LM's last hidden state.
+"""The value head of :class:`~rrm_gym.agents.llm.policy.LLMPolicy`: a small MLP on the LM's last hidden state.
 
-Imports torch; only :mod:`rrm_gym.agents.policy` imports this module.
+Imports torch; only :mod:`rrm_gym.agents.llm.policy` imports this module.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Saving and loading :class:`~rrm_gym.agents.policy.LLMPolicy` weights.
+"""Saving and loading :class:`~rrm_gym.agents.llm.policy.LLMPolicy` weights.
 
 A saved policy is a folder with the LoRA adapter, the value head and ``policy.json`` (the base model and the
 settings needed to rebuild the policy).

@@ -1,9 +1,9 @@
-"""``sb3``: MaskablePPO through E's bridge (:mod:`rrm_gym.agents.sb3`) as a runner backend.
+"""``sb3``: MaskablePPO through E's bridge (:mod:`rrm_gym.agents.bridges.sb3.learner`) as a runner backend.
 
 The env stack is the bridge's: feedback wrapper (C/R/U) → ``DiscreteActionWrapper`` → ``TextEncoderWrapper``; the
 run's cached judge is passed in, so SB3 reads its rewards from the wrappers like every other agent. One iteration
 is one SB3 rollout of ``n_steps * num_envs`` env steps and one PPO update. ``agent_opts`` are
-:class:`~rrm_gym.agents.sb3.SB3Config` fields (``n_steps``, ``encoder``, ``algo``, ``ppo_kwargs``, ...).
+:class:`~rrm_gym.agents.bridges.sb3.learner.SB3Config` fields (``n_steps``, ``encoder``, ``algo``, ``ppo_kwargs``, ...).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from rrm_gym.agents.runner import Backend, RunContext
+from rrm_gym.agents.run.runner import Backend, RunContext
 
 __all__ = ["SB3Backend", "evaluate_sb3_checkpoint"]
 
@@ -22,7 +22,7 @@ _FIXED = ("env_id", "feedback", "judge", "judge_kwargs", "lam", "max_refinements
 
 
 def _result(successes: int, episodes: int, env: str, split: str) -> dict[str, Any]:
-    from rrm_gym.agents.evaluate import EvalResult, wilson_interval
+    from rrm_gym.agents.run.evaluate import EvalResult, wilson_interval
 
     low, high = wilson_interval(successes, episodes)
     return EvalResult(success_rate=successes / episodes, ci_low=low, ci_high=high, mean_reward=float("nan"),
@@ -33,7 +33,7 @@ class SB3Backend(Backend):
     """MaskablePPO (default) or PPO on the discrete view of a text env."""
 
     def __init__(self, ctx: RunContext) -> None:
-        from rrm_gym.agents.sb3 import SB3Config, SB3Learner
+        from rrm_gym.agents.bridges.sb3.learner import SB3Config, SB3Learner
 
         cfg = ctx.config
         self.config = cfg
@@ -96,7 +96,7 @@ class SB3Backend(Backend):
 
     def evaluate(self, episodes: int, split: str, seed: int, progress: bool) -> dict[str, Any]:
         """Greedy success on ``split`` tasks of the plain env, with a Wilson interval."""
-        from rrm_gym.agents.sb3 import evaluate_sb3
+        from rrm_gym.agents.bridges.sb3.learner import evaluate_sb3
 
         rate = evaluate_sb3(self.learner.model, self.config.env, episodes, split=split, seed=seed,
                             config=self.sb3_config)
@@ -112,7 +112,7 @@ def evaluate_sb3_checkpoint(folder: Path, env: str, episodes: int, split: str, s
     """Evaluate an SB3 checkpoint folder (``model.zip`` + ``sb3_config.json``) on ``env``."""
     import json
 
-    from rrm_gym.agents.sb3 import SB3Config, evaluate_sb3
+    from rrm_gym.agents.bridges.sb3.learner import SB3Config, evaluate_sb3
 
     meta = json.loads((Path(folder) / "sb3_config.json").read_text())
     config = SB3Config.from_dict({**meta, "env_kwargs": {}})

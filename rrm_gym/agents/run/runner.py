@@ -27,18 +27,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from rrm_gym.agents.checkpoint import latest_checkpoint, save_checkpoint
-from rrm_gym.agents.episode_log import summarise_episodes
-from rrm_gym.agents.run_config import IDENTITY_FIELDS, TrainConfig
+from rrm_gym.agents.run.checkpoint import latest_checkpoint, save_checkpoint
+from rrm_gym.agents.run.config import IDENTITY_FIELDS, TrainConfig
+from rrm_gym.agents.run.episode_log import summarise_episodes
 
 __all__ = ["Backend", "RunContext", "RunResult", "BACKENDS", "run_training", "prepare_run", "make_backend",
            "build_judge", "load_run_config"]
 
 BACKENDS: dict[str, str] = {
-    "ppo": "rrm_gym.agents.backends.llm:LLMBackend",
-    "grpo": "rrm_gym.agents.backends.llm:LLMBackend",
-    "sb3": "rrm_gym.agents.backends.sb3:SB3Backend",
-    "trl": "rrm_gym.agents.backends.trl:TRLBackend",
+    "ppo": "rrm_gym.agents.llm.backend:LLMBackend",
+    "grpo": "rrm_gym.agents.llm.backend:LLMBackend",
+    "sb3": "rrm_gym.agents.bridges.sb3.backend:SB3Backend",
+    "trl": "rrm_gym.agents.bridges.trl.backend:TRLBackend",
 }
 """Agent name -> ``module:Class`` of its :class:`Backend` (imported only when used)."""
 
@@ -75,7 +75,7 @@ class Backend(abc.ABC):
         """Env steps taken by this backend since it was built."""
 
     def pop_episodes(self) -> list[dict[str, Any]]:
-        """Episodes finished since the last call (:class:`~rrm_gym.agents.episode_log.EpisodeTracker` format)."""
+        """Episodes finished since the last call (:class:`~rrm_gym.agents.run.episode_log.EpisodeTracker` format)."""
         return []
 
     def episode_summary(self, stats: Mapping[str, float]) -> dict[str, float] | None:

@@ -2,7 +2,7 @@
 
 Each episode is a conversation ``[system, user: first observation]``; the model's reply is parsed with
 ``trl.chat_template_utils.parse_response`` (as ``GRPOTrainer`` does); a tool call runs on an
-:class:`~rrm_gym.agents.trl.RRMEnvironment` (plain env, no feedback) and its result comes back as a ``tool``
+:class:`~rrm_gym.agents.bridges.trl.env.RRMEnvironment` (plain env, no feedback) and its result comes back as a ``tool``
 message; a reply without a tool call is sent to the env as the final action and ends the episode. Episodes are
 generated in batches (left padding, greedy).
 """
@@ -38,7 +38,8 @@ def evaluate_tool_model(
 
     Args:
         model: A causal LM (plain or peft).
-        tokenizer: Its tokenizer with a tool-calling chat template (see :func:`rrm_gym.agents.trl.prepare_tokenizer`).
+        tokenizer: Its tokenizer with a tool-calling chat template (see
+            :func:`rrm_gym.agents.bridges.trl.prepare.prepare_tokenizer`).
         env_id: The env.
         episodes: Number of episodes (episode ``k`` resets with ``seed + k``).
         split: Task split.
@@ -55,8 +56,8 @@ def evaluate_tool_model(
     import torch
     from trl.chat_template_utils import add_response_schema, parse_response
 
-    from rrm_gym.agents.evaluate import EvalResult, wilson_interval
-    from rrm_gym.agents.trl import SYSTEM_PROMPT_TRL, environment_factory
+    from rrm_gym.agents.bridges.trl.env import SYSTEM_PROMPT_TRL, environment_factory
+    from rrm_gym.agents.run.evaluate import EvalResult, wilson_interval
 
     if episodes < 1:
         raise ValueError(f"episodes must be >= 1, got {episodes}")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rrm_gym.agents.checkpoint import META_FILE, latest_checkpoint
+from rrm_gym.agents.run.checkpoint import META_FILE, latest_checkpoint
 
 __all__ = ["evaluate_target", "resolve_target"]
 
@@ -41,7 +41,7 @@ def resolve_target(target: str | Path) -> tuple[str, Path | str, Path | None]:
 
 def _llm_eval(policy: Any, env: str, episodes: int, split: str, seed: int, env_kwargs: dict[str, Any],
               progress: bool) -> dict[str, Any]:
-    from rrm_gym.agents.evaluate import evaluate
+    from rrm_gym.agents.run.evaluate import evaluate
 
     return evaluate(policy.as_agent(greedy=True), env, episodes=episodes, split=split, seed=seed,
                     num_envs=min(8, episodes), env_kwargs=env_kwargs, progress=progress).to_dict()
@@ -73,7 +73,7 @@ def evaluate_target(
     kind, where, run_dir = resolve_target(target)
     extra = dict(env_kwargs or {})
     if kind == "run":
-        from rrm_gym.agents.run_config import TrainConfig
+        from rrm_gym.agents.run.config import TrainConfig
 
         assert run_dir is not None
         config = TrainConfig.load(run_dir / "config.yaml")
@@ -83,7 +83,7 @@ def evaluate_target(
     else:
         if env is None:
             raise ValueError("--env is required when evaluating a model or policy folder")
-        from rrm_gym.agents.policy import LLMPolicy
+        from rrm_gym.agents.llm.policy import LLMPolicy
 
         policy = (LLMPolicy.load(where, value_head=False) if kind == "policy"
                   else LLMPolicy(str(where), lora=False, value_head=False))
@@ -94,14 +94,14 @@ def evaluate_target(
 def _eval_run(config: Any, learner_dir: Path, env: str, episodes: int, split: str, seed: int,
               env_kwargs: dict[str, Any], progress: bool) -> dict[str, Any]:
     if config.agent in ("ppo", "grpo"):
-        from rrm_gym.agents.policy import LLMPolicy
+        from rrm_gym.agents.llm.policy import LLMPolicy
 
         policy = LLMPolicy.load(learner_dir / "policy", value_head=False)
         return _llm_eval(policy, env, episodes, split, seed, env_kwargs, progress)
     if config.agent == "sb3":
-        from rrm_gym.agents.backends.sb3 import evaluate_sb3_checkpoint
+        from rrm_gym.agents.bridges.sb3.backend import evaluate_sb3_checkpoint
 
         return evaluate_sb3_checkpoint(learner_dir, env, episodes, split, seed, env_kwargs)
-    from rrm_gym.agents.backends.trl import evaluate_trl_checkpoint
+    from rrm_gym.agents.bridges.trl.backend import evaluate_trl_checkpoint
 
     return evaluate_trl_checkpoint(config, learner_dir, env, episodes, split, seed, env_kwargs, progress)

@@ -1,6 +1,6 @@
 """Setup helpers of the TRL bridge: the prompt dataset, a ``GRPOConfig`` with sensible defaults, a tool template.
 
-Re-exported by :mod:`rrm_gym.agents.trl`.
+Re-exported by :mod:`rrm_gym.agents.bridges.trl.env`.
 """
 
 from __future__ import annotations

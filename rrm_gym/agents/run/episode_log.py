@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
 
-from rrm_gym.agents.conversation import unbatch_infos
+from rrm_gym.agents.llm.conversation import unbatch_infos
 
 __all__ = ["EpisodeLog", "EpisodeTracker", "summarise_episodes"]
 

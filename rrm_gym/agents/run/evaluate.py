@@ -16,7 +16,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from rrm_gym.agents.conversation import SYSTEM_PROMPT_AGENT, Agent, ConversationTracker
+from rrm_gym.agents.llm.conversation import SYSTEM_PROMPT_AGENT, Agent, ConversationTracker
 
 __all__ = ["EvalResult", "evaluate", "wilson_interval"]
 

@@ -1,4 +1,4 @@
-"""GRPO for an :class:`~rrm_gym.agents.policy.LLMPolicy` over a Gymnasium vector env, with attempt-level rewards.
+"""GRPO for an :class:`~rrm_gym.agents.llm.policy.LLMPolicy` over a Gymnasium vector env, with attempt-level rewards.
 
 Per iteration, for each of ``config.tasks_per_iteration`` tasks:
 
@@ -16,7 +16,7 @@ Per iteration, for each of ``config.tasks_per_iteration`` tasks:
    gradient-norm clipping, Adam on the LoRA parameters.
 
 The paper's settings: ``group_size=8``, ``learning_rate=5e-6``, ``temperature=0.7``; the defaults are smaller for a
-CPU (see :class:`~rrm_gym.agents.config.GRPOConfig`). Rewards come from the env only: no judge is called here.
+CPU (see :class:`~rrm_gym.agents.llm.config.GRPOConfig`). Rewards come from the env only: no judge is called here.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from rrm_gym.agents._learner import (
+from rrm_gym.agents.llm.common import (
     CheckpointMixin,
     WrapperStatsDelta,
     kl_k3,
@@ -39,8 +39,8 @@ from rrm_gym.agents._learner import (
     rollout_metrics,
     run_update_epochs,
 )
-from rrm_gym.agents.config import GRPOConfig
-from rrm_gym.agents.rollout import RolloutCollector, TurnRecord
+from rrm_gym.agents.llm.config import GRPOConfig
+from rrm_gym.agents.llm.rollout import RolloutCollector, TurnRecord
 
 __all__ = ["GRPO", "group_advantages"]
 
@@ -63,7 +63,7 @@ class GRPO(CheckpointMixin):
     """Group-relative policy optimisation on a vector env whose feedback wrappers provide the rewards.
 
     Args:
-        policy: An :class:`~rrm_gym.agents.policy.LLMPolicy` with LoRA (a value head, if any, is left alone).
+        policy: An :class:`~rrm_gym.agents.llm.policy.LLMPolicy` with LoRA (a value head, if any, is left alone).
         envs: A Gymnasium vector env of text envs, feedback wrappers already applied.
         config: Hyper-parameters.
 
@@ -72,7 +72,7 @@ class GRPO(CheckpointMixin):
             "reward", "advantage", "turns"}]}``.
 
     Example:
-        >>> from rrm_gym.agents.policy import LLMPolicy
+        >>> from rrm_gym.agents.llm.policy import LLMPolicy
         >>> from rrm_gym.wrappers import make_vector_env
         >>> envs = make_vector_env("rrm/WebWalker-v0", 4, feedback="unified", judge="reference")  # doctest: +SKIP
         >>> learner = GRPO(LLMPolicy(value_head=False), envs, GRPOConfig(group_size=4))  # doctest: +SKIP
