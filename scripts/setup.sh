@@ -5,6 +5,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-python3}"
+# bubblewrap: the python tool's sandbox (rrm_gym/envs/sandbox.py) uses it when bwrap is on PATH; without it the
+# sandbox falls back to its own namespace jail and/or Landlock (docs/security.md).
+if ! command -v bwrap >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; } \
+      || echo "note: could not install bubblewrap; the python sandbox will use its namespace/Landlock fallback"
+  else
+    echo "note: bwrap not found (install the bubblewrap package as root for the strongest python sandbox); continuing"
+  fi
+fi
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi

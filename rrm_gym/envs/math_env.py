@@ -14,6 +14,14 @@ it answers with ``\\boxed{...}``. Reward is 1 when the answer is mathematically 
 
 ``info["valid_actions"]`` is generic (``python: print(0)`` and ``answer: 0``) unless ``choices=K``: then it lists
 ``K`` candidate ``\\boxed{}`` answers (the gold one and numeric distractors) for discrete learners.
+
+The python tool sees only the Python runtime and its own temporary folder — not the benchmark file the env reads,
+dataset caches, home folders, the host's ``/tmp``, the env process or any other (see ``docs/security.md``). Creating
+the env checks that this holds here (:func:`rrm_gym.envs.sandbox.check_isolation`) and raises
+:class:`~rrm_gym.envs.sandbox.SandboxUnavailableError` where it cannot, unless ``allow_unisolated_sandbox=True`` or
+``RRM_GYM_ALLOW_UNISOLATED_SANDBOX=1``. It also makes the env process non-dumpable (so other processes of the same
+user cannot read its memory or environment; debuggers and profilers such as py-spy cannot attach to it either;
+``RRM_GYM_SANDBOX_KEEP_DUMPABLE=1`` skips that).
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ from typing import Any
 
 from rrm_gym.envs.actions import Tool, ToolCall
 from rrm_gym.envs.base import Task, TextEnv, ToolError
-from rrm_gym.envs.sandbox import SandboxResult, run_python
+from rrm_gym.envs.sandbox import SandboxResult, check_isolation, run_python
 from rrm_gym.tasks.math_equiv import math_equal, normalize_math_answer, parse_number
 from rrm_gym.tasks.math_gen import FAMILIES, MathProblem, generate, sample_problem, split_of
 from rrm_gym.tasks.math_loaders import RG_DATASETS, load_math_dataset, reasoning_gym_problem, sample_reasoning_gym
@@ -66,6 +74,12 @@ class MathEnv(TextEnv):
         render_mode: ``None`` or ``"ansi"``.
         split: Default split, ``"train"`` or ``"test"``.
         difficulty: Default tier, ``"easy"``, ``"medium"`` or ``"hard"``.
+        allow_unisolated_sandbox: Run the python tool even where no isolation layer keeps agent code from reading
+            host files and other processes (it could then read gold answers on disk and the trainer's secrets).
+            ``None`` (default) reads ``RRM_GYM_ALLOW_UNISOLATED_SANDBOX`` (``"1"`` allows).
+
+    Raises:
+        SandboxUnavailableError: The sandbox cannot confine reads here and running unisolated was not allowed.
 
     Example:
         >>> import gymnasium as gym, rrm_gym
@@ -80,8 +94,10 @@ class MathEnv(TextEnv):
                  test_fraction: float | None = None, families: list[str] | tuple[str, ...] | None = None,
                  rg_datasets: tuple[str, ...] = RG_DATASETS, choices: int = 0, cpu_seconds: float = 5,
                  wall_seconds: float = 10, memory_mb: float = 512, max_output_chars: int = 4000,
-                 render_mode: str | None = None, split: str = "train", difficulty: str | None = None) -> None:
+                 render_mode: str | None = None, split: str = "train", difficulty: str | None = None,
+                 allow_unisolated_sandbox: bool | None = None) -> None:
         super().__init__(render_mode=render_mode, split=split, difficulty=difficulty)
+        check_isolation(allow_unisolated_sandbox)  # also makes this process non-dumpable
         self.dataset = str(dataset).lower()
         self.families = tuple(families) if families else tuple(sorted(FAMILIES))
         unknown = [f for f in self.families if f not in FAMILIES]
@@ -94,7 +110,8 @@ class MathEnv(TextEnv):
         self.rg_datasets = tuple(rg_datasets)
         self.test_fraction = test_fraction
         self.choices = choices
-        self.sandbox_limits = {"cpu_seconds": cpu_seconds, "wall_seconds": wall_seconds, "memory_mb": memory_mb}
+        self.sandbox_limits = {"cpu_seconds": cpu_seconds, "wall_seconds": wall_seconds, "memory_mb": memory_mb,
+                               "allow_unisolated": allow_unisolated_sandbox}
         self.max_output_chars = int(max_output_chars)
         self.problems: list[MathProblem] = []
         if self.dataset not in ("generated", "reasoning_gym"):

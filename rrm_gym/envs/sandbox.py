@@ -1,46 +1,127 @@
 """A sandbox for agent code: :func:`run_python` runs a Python snippet in a separate, limited, isolated process.
 
-Any env with code execution can use it (``rrm/Math-v0`` does). Layers, outermost first:
+Any env with code execution can use it (``rrm/Math-v0`` does). Agent code sees only the Python runtime it needs
+(read-only) and its own temporary folder: no host files (``/tmp``, home folders, dataset caches, the project), no
+other process (``/proc`` of the env process or any other), no inherited environment, no network. Layers, outermost
+first (``docs/security.md`` has the threat model):
 
-1. **Process** — a new ``python -I -B`` process in its own session (so the whole process group can be killed), with
-   a minimal environment, stdin closed, and a fresh temporary working directory that is deleted afterwards.
+1. **Process** — a new ``python -I -B -S`` process in its own session (so the whole process group can be killed),
+   with a minimal environment, stdin closed, and a fresh working directory that is deleted afterwards. The env
+   process itself is made non-dumpable (:func:`rrm_gym.envs.sandbox_fs.make_non_dumpable`) on first use.
 2. **Resource limits** (``setrlimit`` in ``preexec_fn``) — CPU seconds, address space (memory), file size, open
    files, processes (``RLIMIT_NPROC``; the kernel does not apply it to root, hence the layers below) and no core dumps.
 3. **Host-side watchdog** — a wall-clock deadline, then ``SIGKILL`` to the process group; output is read
    incrementally and capped (nothing beyond a small multiple of the cap is ever held in memory); when the main
    process ends, leftover background processes are killed.
-4. **Kernel isolation in the child** (``sandbox_child.py``), where the host allows it — as root: new network namespace
-   (no network at all), new mount namespace with every mount read-only except the working directory, capabilities
-   dropped; everywhere: ``no_new_privs`` + a seccomp filter (no ``execve``, no non-UNIX sockets, no ``setsid``, no
-   ``fork`` unless ``max_processes > 1``).
-5. **Audit hook** (PEP 578) in the child — refuses writes outside the directory, sockets, program starts, forks beyond
+4. **Filesystem and process view** — bubblewrap when ``bwrap`` works here (:func:`rrm_gym.envs.sandbox_fs.
+   bwrap_command`: new user/mount/PID/network/IPC/UTS namespaces, only the runtime bound read-only, a private
+   working directory, fresh ``/tmp`` and ``/proc``, ``--clearenv``); otherwise the child's own namespace jail with
+   the same view (``sandbox_kernel.py``), where the kernel allows user namespaces (or as root); and Landlock on top
+   where the kernel has it (alone it still confines reads and hides ``/proc``).
+5. **Kernel layers in the child** — capabilities dropped, ``no_new_privs`` + a seccomp filter (no ``execve``, no
+   non-UNIX sockets, no ``setsid``, no ``fork`` unless ``max_processes > 1``).
+6. **Audit hook** (PEP 578) in the child — refuses writes outside the directory, sockets, program starts, forks beyond
    the limit, signals to foreign processes and raw-memory ``ctypes`` calls, with a clear ``PermissionError``.
 
-Everything that was refused or killed is reported in :class:`SandboxResult` (``killed_reason``, ``blocked``) and in
-:meth:`SandboxResult.report`. Reading files outside the directory is not prevented.
+The child checks what really holds before running any code (a file planted next to the program and the
+``rrm_gym`` package must be unreadable; ``/proc`` must be its own) and reports it in
+:attr:`SandboxResult.isolation`. Where no layer confines reads, :func:`run_python` raises
+:class:`SandboxUnavailableError` instead of running the code, unless the caller opts out with
+``allow_unisolated=True`` or ``RRM_GYM_ALLOW_UNISOLATED_SANDBOX=1``. Everything that was refused or killed is
+reported in :class:`SandboxResult` (``killed_reason``, ``blocked``) and in :meth:`SandboxResult.report`.
 """
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import json
 import os
-import resource
-import selectors
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["SandboxResult", "run_python", "CHILD_SCRIPT"]
+from rrm_gym.envs import sandbox_fs as fs
+from rrm_gym.envs.sandbox_process import (
+    OUTPUT_KILL_FACTOR,
+    classify,
+    collect,
+    decode,
+    kill_group,
+    make_preexec,
+    parse_status,
+    reap,
+    user_thread_count,
+)
+
+__all__ = ["SandboxResult", "SandboxUnavailableError", "run_python", "check_isolation", "confined",
+           "ISOLATION_BACKENDS", "CHILD_SCRIPT"]
 
 CHILD_SCRIPT = Path(__file__).with_name("sandbox_child.py")
-_OUTPUT_KILL_FACTOR = 4  # a program that writes more than this many times the cap is stopped
-_CHUNK = 65_536
+KERNEL_SCRIPT = Path(__file__).with_name("sandbox_kernel.py")
+ISOLATION_BACKENDS = ("bubblewrap", "namespaces", "landlock")
+ALLOW_ENV = "RRM_GYM_ALLOW_UNISOLATED_SANDBOX"
+_state: dict[str, object] = {}  # "bwrap_broken": why bwrap failed here; "probe": layers of a default run
+_state_lock = threading.Lock()
+EXPOSED = ("every file this process can read (home folders, the host's /tmp, dataset and Hugging Face caches with "
+           "gold answers, the project checkout) and, when it runs as the same user, /proc of other processes")
+
+
+class SandboxUnavailableError(RuntimeError):
+    """No isolation layer that confines reads is available, and running unisolated was not allowed."""
+
+
+def confined(isolation: Sequence[str]) -> bool:
+    """Whether the layers named in ``isolation`` keep agent code from reading host files and other processes."""
+    return "host files hidden" in isolation and ("private /proc" in isolation or "no /proc access" in isolation)
+
+
+def _allowed(allow_unisolated: bool | None) -> bool:
+    return bool(allow_unisolated) if allow_unisolated is not None else os.environ.get(ALLOW_ENV) == "1"
+
+
+def _refusal(isolation: Sequence[str], notes: Sequence[str]) -> SandboxUnavailableError:
+    why = "; ".join(notes) or "no layer that hides host files and other processes could be applied"
+    return SandboxUnavailableError(
+        f"the python sandbox refuses to run agent code: no isolation layer confines reads here ({why}; layers in "
+        f"force: {', '.join(isolation) or 'none'}). Unisolated, agent code could read {EXPOSED}. Install "
+        f"bubblewrap (apt-get install bubblewrap; scripts/setup.sh does it), or opt out explicitly with "
+        f"run_python(..., allow_unisolated=True), MathEnv(allow_unisolated_sandbox=True) or {ALLOW_ENV}=1.")
+
+
+def check_isolation(allow_unisolated: bool | None = None) -> tuple[str, ...]:
+    """Probe (once per process) what a default :func:`run_python` call gets here; raise if reads are not confined.
+
+    Args:
+        allow_unisolated: Accept a sandbox that does not confine reads; ``None`` reads the environment variable
+            ``RRM_GYM_ALLOW_UNISOLATED_SANDBOX`` (``"1"`` allows).
+
+    Returns:
+        The layers in force (as in :attr:`SandboxResult.isolation`).
+
+    Raises:
+        SandboxUnavailableError: Reads are not confined and running unisolated was not allowed.
+
+    Example:
+        >>> layers = check_isolation(allow_unisolated=True)
+        >>> confined(layers) == ("host files hidden" in layers and any("/proc" in x for x in layers))
+        True
+    """
+    fs.make_non_dumpable()
+    with _state_lock:
+        if "probe" not in _state:
+            result = run_python("pass", allow_unisolated=True, site_packages=False)
+            _state["probe"] = (result.isolation, result.notes)
+    isolation, notes = _state["probe"]  # type: ignore[misc]
+    if not confined(isolation) and not _allowed(allow_unisolated):
+        raise _refusal(isolation, notes)
+    return isolation
 
 
 @dataclass(frozen=True)
@@ -51,15 +132,20 @@ class SandboxResult:
         stdout: Standard output (UTF-8, undecodable bytes replaced), cut at ``max_output_bytes``.
         stderr: Standard error, cut the same way.
         exit_code: The process's exit status; negative for a signal (``-9`` = killed); ``None`` if it never started.
+            (Under bubblewrap a signal arrives as ``128 + n``; it is mapped back to ``-n`` unless the program
+            itself reported that exit status.)
         timed_out: Whether the wall-clock limit was hit.
         killed_reason: ``None`` for a normal exit, else ``"wall_timeout"``, ``"cpu_limit"``, ``"memory_limit"``,
             ``"output_limit"``, ``"file_size_limit"`` or ``"signal <NAME>"``.
         stdout_truncated: Whether stdout was cut.
         stderr_truncated: Whether stderr was cut.
         blocked: Actions the sandbox refused (e.g. ``"writing outside the sandbox directory: '/tmp/x'"``).
-        isolation: The isolation layers that were in force.
+        isolation: The isolation layers that were in force, as checked inside the sandbox (e.g. ``"bubblewrap"``,
+            ``"namespaces(user,mnt,pid,net,ipc,uts)"``, ``"host files hidden"``, ``"private /proc"``,
+            ``"landlock(abi 7)"``, ``"seccomp"``, ``"audit hook"``); see :func:`confined`.
         duration_s: Wall-clock seconds of the run.
         limits: The limits it ran under (used by :meth:`report`).
+        notes: Why a wanted isolation layer could not be applied (e.g. ``"bubblewrap: not on PATH"``).
 
     Example:
         >>> r = run_python("print(6 * 7)")
@@ -78,6 +164,7 @@ class SandboxResult:
     isolation: tuple[str, ...] = ()
     duration_s: float = 0.0
     limits: dict[str, float] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -118,42 +205,6 @@ def _clip(text: str, limit: int, truncated: bool) -> str:
     return text + ("\n[... output truncated ...]" if truncated else "")
 
 
-def _user_thread_count(uid: int) -> int:
-    """Threads currently owned by ``uid`` (what ``RLIMIT_NPROC`` counts); 0 if ``/proc`` cannot be read."""
-    count = 0
-    try:
-        pids = [p for p in os.listdir("/proc") if p.isdigit()]
-    except OSError:
-        return 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/status", encoding="utf-8") as fh:
-                fields = dict(line.split(":", 1) for line in fh if ":" in line)
-            if int(fields["Uid"].split()[0]) == uid:
-                count += int(fields["Threads"])
-        except (OSError, KeyError, ValueError):
-            continue
-    return count
-
-
-def _make_preexec(cpu: float, memory_mb: float, nproc: int, fsize: int, nofile: int):  # noqa: ANN202
-    cpu_soft = max(1, int(cpu + 0.999))
-    limits = [
-        (resource.RLIMIT_CPU, (cpu_soft, cpu_soft + 1)),
-        (resource.RLIMIT_AS, (int(memory_mb * 2**20),) * 2),
-        (resource.RLIMIT_FSIZE, (fsize, fsize)),
-        (resource.RLIMIT_NOFILE, (nofile, nofile)),
-        (resource.RLIMIT_CORE, (0, 0)),
-        (resource.RLIMIT_NPROC, (nproc, nproc)),
-    ]
-
-    def preexec() -> None:  # runs in the child between fork and exec: only async-safe, pre-computed work
-        for which, value in limits:
-            resource.setrlimit(which, value)
-
-    return preexec
-
-
 def run_python(
     code: str,
     *,
@@ -168,6 +219,8 @@ def run_python(
     site_packages: bool = True,
     kernel_isolation: bool = True,
     audit_hook: bool = True,
+    isolation: Sequence[str] = ISOLATION_BACKENDS,
+    allow_unisolated: bool | None = None,
 ) -> SandboxResult:
     """Run ``code`` as a Python program in the sandbox and return what happened; never raises for bad code.
 
@@ -180,15 +233,23 @@ def run_python(
         max_output_bytes: Bytes kept of stdout and of stderr each; a program writing more than 4x that is stopped.
         max_file_bytes: Largest file it may write.
         max_open_files: Open file descriptor limit.
-        disk_mb: Size of the working directory where it can be a private ``tmpfs`` (as root); elsewhere files are
-            bounded by ``max_file_bytes`` each only.
-        site_packages: Whether installed packages (numpy, sympy, ...) are importable.
-        kernel_isolation: Whether to apply the namespace / capability / seccomp layers.
+        disk_mb: Size of the working directory, a private ``tmpfs`` under bubblewrap or the jail (and as root);
+            elsewhere files are bounded by ``max_file_bytes`` each only.
+        site_packages: Whether the interpreter's site-packages (numpy, sympy, ...) are visible and importable.
+        kernel_isolation: Whether to apply the kernel layers at all (bubblewrap, namespaces, Landlock, capability
+            drop, seccomp). Without them reads are not confined, so ``allow_unisolated`` must be given too.
         audit_hook: Whether to install the Python audit hook layer. Turn it off only to test the kernel layers on
             their own: as root with ``max_processes > 1`` it is the only bound on the number of processes.
+        isolation: The read-confining layers to try, of :data:`ISOLATION_BACKENDS`: ``"bubblewrap"`` (when
+            ``bwrap`` works here), else ``"namespaces"`` (the child's own jail), and ``"landlock"`` in addition.
+        allow_unisolated: Run even where no layer confines reads (agent code could then read every file this
+            process can read). ``None`` (default) reads ``RRM_GYM_ALLOW_UNISOLATED_SANDBOX`` (``"1"`` allows).
 
     Raises:
-        ValueError: A limit is not positive, or ``code`` is not a string (API misuse, not bad agent code).
+        ValueError: A limit is not positive, ``code`` is not a string, or ``isolation`` names an unknown layer
+            (API misuse, not bad agent code).
+        SandboxUnavailableError: Reads could not be confined and running unisolated was not allowed; the code did
+            not run.
 
     Example:
         >>> run_python("while True: pass", cpu_seconds=1, wall_seconds=3).killed_reason in ("cpu_limit", "wall_timeout")
@@ -202,41 +263,83 @@ def run_python(
                         ("disk_mb", disk_mb)]:
         if not isinstance(value, (int, float)) or value <= 0:
             raise ValueError(f"{name} must be a positive number, got {value!r}")
+    unknown = sorted(set(isolation) - set(ISOLATION_BACKENDS))
+    if isinstance(isolation, str) or unknown:
+        raise ValueError(f"isolation must be a sequence of {ISOLATION_BACKENDS}, got {isolation!r}")
+    fs.make_non_dumpable()
     limits = {"cpu_seconds": float(cpu_seconds), "wall_seconds": float(wall_seconds), "memory_mb": float(memory_mb),
               "max_file_bytes": float(max_file_bytes),
-              "output_kill_bytes": float(max_output_bytes * _OUTPUT_KILL_FACTOR)}
+              "output_kill_bytes": float(max_output_bytes * OUTPUT_KILL_FACTOR)}
+    wanted = set(isolation) if kernel_isolation else set()
+    options = {"max_processes": int(max_processes), "disk_mb": float(disk_mb), "kernel": bool(kernel_isolation),
+               "audit": bool(audit_hook), "require": not _allowed(allow_unisolated),
+               "landlock": "landlock" in wanted, "site_packages": bool(site_packages)}
+    while True:
+        bwrap = fs.bwrap_path() if "bubblewrap" in wanted and "bwrap_broken" not in _state else None
+        notes = [] if bwrap or "bubblewrap" not in wanted else [str(_state.get("bwrap_broken",
+                                                                               "bubblewrap: bwrap not on PATH"))]
+        options["jail"] = "namespaces" in wanted and not bwrap
+        result = _run_in_folder(code, limits, options, bwrap, max_output_bytes, max_file_bytes, max_open_files)
+        if bwrap and not result.isolation and result.stderr.startswith("bwrap:"):
+            _state["bwrap_broken"] = f"bubblewrap: {result.stderr.strip()[:200]}"  # e.g. no user namespaces
+            continue
+        break
+    result = dataclasses.replace(result, notes=tuple(notes) + result.notes)
+    if result.killed_reason == "refused":
+        raise _refusal(result.isolation, result.notes)
+    return result
+
+
+def _run_in_folder(code: str, limits: dict[str, float], options: dict[str, object], bwrap: str | None,
+                   max_output: int, max_file_bytes: int, max_open_files: int) -> SandboxResult:
     base = tempfile.mkdtemp(prefix="rrm-sandbox-")
     try:
         os.chmod(base, 0o755)
-        work = os.path.join(base, "work")
+        work, jail_root = os.path.join(base, "work"), os.path.join(base, "root")
         os.mkdir(work, 0o700)
-        code_path = os.path.join(base, "main.py")
+        os.mkdir(jail_root, 0o755)
+        code_path, probe = os.path.join(base, "main.py"), os.path.join(base, "host-only")
         with open(code_path, "w", encoding="utf-8", errors="surrogatepass") as fh:
             fh.write(code)
-        options = {"max_processes": int(max_processes), "disk_mb": float(disk_mb), "kernel": bool(kernel_isolation),
-                   "audit": bool(audit_hook)}
-        return _execute(code_path, work, limits, options, max_output_bytes, max_file_bytes, max_open_files,
-                        site_packages)
+        with open(probe, "w") as fh:
+            fh.write("a host file the sandbox must not be able to read\n")
+        os.chmod(probe, 0o644)
+        return _execute(code_path, work, jail_root, probe, limits, options, bwrap, max_output, max_file_bytes,
+                        max_open_files)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
 
-def _execute(code_path: str, work: str, limits: dict[str, float], options: dict[str, object], max_output: int,
-             max_file_bytes: int, max_open_files: int, site_packages: bool) -> SandboxResult:
+def _execute(code_path: str, work: str, jail_root: str, probe: str, limits: dict[str, float],
+             options: dict[str, object], bwrap: str | None, max_output: int, max_file_bytes: int,
+             max_open_files: int) -> SandboxResult:
     uid = os.geteuid()
     max_processes = int(options["max_processes"])  # type: ignore[call-overload]
-    nproc = max_processes if uid == 0 else _user_thread_count(uid) + max_processes + 1
+    nproc = max_processes if uid == 0 else user_thread_count(uid) + max_processes + 3  # + bwrap / jail waiters
     status_r, status_w = os.pipe()
-    config = {"work": work, "code_path": code_path, "status_fd": status_w, **options}
-    argv = [sys.executable, "-I", "-B", *([] if site_packages else ["-S"]), str(CHILD_SCRIPT), json.dumps(config)]
+    paths, hidden = fs.runtime_paths(bool(options["site_packages"]))
+    child = str(CHILD_SCRIPT)
+    if bwrap:  # the child's scripts are bound next to the program, so the project stays invisible
+        child = os.path.join(os.path.dirname(code_path), CHILD_SCRIPT.name)
+    config = {"work": work, "code_path": code_path, "status_fd": status_w, **options,
+              "mode": "bwrap" if bwrap else "direct", "paths": paths, "hidden": hidden,
+              "site_dirs": fs.site_dirs() if options["site_packages"] else [], "jail_root": jail_root,
+              "probe_file": probe, "package_dir": fs.package_dir(), "host_ns": fs.namespace_ids()}
+    python = os.path.realpath(sys.executable)  # the runtime itself, not a virtualenv's symlink into the project
+    argv = [python, "-I", "-B", "-S", child, json.dumps(config)]
     env = {"PATH": "/usr/bin:/bin", "HOME": work, "TMPDIR": work, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLCONFIGDIR": work}
+    if bwrap:
+        files = {child: str(CHILD_SCRIPT), os.path.join(os.path.dirname(child), KERNEL_SCRIPT.name):
+                 str(KERNEL_SCRIPT), code_path: code_path}
+        argv = fs.bwrap_command(bwrap, paths=paths, hidden=hidden, env=env, work=work, files=files,
+                             disk_mb=float(options["disk_mb"])) + argv  # type: ignore[arg-type]
     start = time.monotonic()
     try:
         proc = subprocess.Popen(
             argv, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             pass_fds=(status_w,), start_new_session=True,
-            preexec_fn=_make_preexec(limits["cpu_seconds"], limits["memory_mb"], nproc, max_file_bytes,
+            preexec_fn=make_preexec(limits["cpu_seconds"], limits["memory_mb"], nproc, max_file_bytes,
                                      max_open_files),
         )
     except (OSError, subprocess.SubprocessError) as exc:
@@ -248,120 +351,24 @@ def _execute(code_path: str, work: str, limits: dict[str, float], options: dict[
     reaped: dict[str, float] = {}
     out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()  # type: ignore[union-attr]
     try:
-        out, reason = _collect(proc, status_r, start + limits["wall_seconds"], max_output, reaped)
+        out, reason = collect(proc, status_r, start + limits["wall_seconds"], max_output, reaped)
     finally:
-        _kill_group(proc.pid)
+        kill_group(proc.pid)
         os.close(status_r)
         proc.stdout.close()  # type: ignore[union-attr]
         proc.stderr.close()  # type: ignore[union-attr]
         if "status" not in reaped:
-            _reap(proc, reaped, block=True)
+            reap(proc, reaped, block=True)
     exit_code = proc.returncode
-    stdout, stdout_cut = _decode(out[out_fd], max_output)
-    stderr, stderr_cut = _decode(out[err_fd], max_output)
-    blocked, isolation = _parse_status(out[status_r].decode("utf-8", "replace"))
+    stdout, stdout_cut = decode(out[out_fd], max_output)
+    stderr, stderr_cut = decode(out[err_fd], max_output)
+    status = parse_status(out[status_r].decode("utf-8", "replace"))
+    if bwrap and exit_code is not None and exit_code > 128 and status["exit"] != exit_code \
+            and exit_code - 128 in signal.valid_signals():
+        exit_code = 128 - exit_code  # bubblewrap passes "killed by signal n" on as exit status 128 + n
     if reason is None:
-        reason = _classify(exit_code, stderr, reaped.get("cpu", 0.0), limits["cpu_seconds"])
+        reason = "refused" if status["refused"] else classify(exit_code, stderr, reaped.get("cpu", 0.0),
+                                                                limits["cpu_seconds"])
     return SandboxResult(stdout, stderr, exit_code, reason == "wall_timeout", reason, stdout_cut, stderr_cut,
-                         tuple(blocked), tuple(isolation), round(time.monotonic() - start, 4), limits)
-
-
-def _reap(proc: subprocess.Popen, reaped: dict[str, float], *, block: bool = False) -> bool:
-    """Wait for the main process with ``wait4`` (to learn its CPU time); return whether it has exited."""
-    if "status" in reaped:
-        return True
-    try:
-        pid, status, usage = os.wait4(proc.pid, 0 if block else os.WNOHANG)
-    except ChildProcessError:  # already reaped elsewhere
-        reaped["status"] = 1
-        return True
-    if pid == 0:
-        return False
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    reaped["status"] = 1
-    reaped["cpu"] = usage.ru_utime + usage.ru_stime
-    return True
-
-
-def _collect(proc: subprocess.Popen, status_fd: int, deadline: float, cap: int,
-             reaped: dict[str, float]) -> tuple[dict[int, bytearray], str | None]:
-    """Read stdout, stderr and the status pipe until EOF, the deadline, or too much output."""
-    streams = {proc.stdout.fileno(): bytearray(), proc.stderr.fileno(): bytearray(),  # type: ignore[union-attr]
-               status_fd: bytearray()}
-    totals = dict.fromkeys(streams, 0)
-    sel = selectors.DefaultSelector()
-    for fd in streams:
-        os.set_blocking(fd, False)
-        sel.register(fd, selectors.EVENT_READ)
-    open_fds = set(streams)
-    reason: str | None = None
-    try:
-        while open_fds:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                reason = "wall_timeout"
-                break
-            for key, _ in sel.select(timeout=min(remaining, 0.1)):
-                fd = key.fd
-                try:
-                    chunk = os.read(fd, _CHUNK)
-                except BlockingIOError:
-                    continue
-                if not chunk:
-                    sel.unregister(fd)
-                    open_fds.discard(fd)
-                    continue
-                totals[fd] += len(chunk)
-                limit = cap if fd != status_fd else 65_536
-                if len(streams[fd]) < limit + 4:
-                    streams[fd] += chunk[: limit + 4 - len(streams[fd])]
-                if totals[fd] > limit * _OUTPUT_KILL_FACTOR:
-                    return streams, "output_limit"
-            if open_fds and _reap(proc, reaped):
-                _kill_group(proc.pid)  # the main program ended: background processes go with it
-        while reason is None and not _reap(proc, reaped):
-            if time.monotonic() >= deadline:
-                reason = "wall_timeout"
-            time.sleep(0.01)
-    finally:
-        sel.close()
-    return streams, reason
-
-
-def _kill_group(pgid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGKILL)
-
-
-def _decode(data: bytearray, cap: int) -> tuple[str, bool]:
-    text = bytes(data[:cap]).decode("utf-8", "replace")
-    return text, len(data) > cap
-
-
-def _parse_status(text: str) -> tuple[list[str], list[str]]:
-    blocked: list[str] = []
-    isolation: list[str] = []
-    for line in text.splitlines():
-        try:
-            item = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(item, dict) and isinstance(item.get("blocked"), str) and item["blocked"] not in blocked:
-            blocked.append(item["blocked"])
-        elif isinstance(item, dict) and isinstance(item.get("isolation"), list) and not isolation:
-            isolation = [str(x) for x in item["isolation"]]
-    return blocked, isolation
-
-
-def _classify(exit_code: int | None, stderr: str, cpu_used: float, cpu_limit: float) -> str | None:
-    if exit_code is None or exit_code == 0:
-        return None
-    if exit_code == -signal.SIGXCPU or (exit_code == -signal.SIGKILL and cpu_used >= int(cpu_limit + 0.999)):
-        return "cpu_limit"
-    if exit_code == -signal.SIGXFSZ:
-        return "file_size_limit"
-    if exit_code < 0:
-        return f"signal {signal.Signals(-exit_code).name}" if -exit_code in signal.valid_signals() else "signal"
-    if "MemoryError" in stderr[-2000:]:
-        return "memory_limit"
-    return None
+                         tuple(status["blocked"]), tuple(status["isolation"]), round(time.monotonic() - start, 4),
+                         limits, tuple(status["notes"]))

@@ -1,18 +1,25 @@
 """The sandbox's child side: isolate this process, then run the agent's code (run as a script, never imported).
 
-:func:`rrm_gym.envs.sandbox.run_python` starts ``python -I -B sandbox_child.py CONFIG_JSON`` in a fresh directory
-with resource limits already set. This script then adds, before any agent code runs:
+:func:`rrm_gym.envs.sandbox.run_python` starts ``python -I -B -S sandbox_child.py CONFIG_JSON`` — inside bubblewrap
+where ``bwrap`` works, directly otherwise — with resource limits already set. Before any agent code runs, this
+script adds (kernel parts from ``sandbox_kernel.py``, next to it):
 
-* kernel layers, each where the host allows it (all of them as root): new network, mount, IPC and UTS namespaces
-  (no network at all; every mount read-only except the working directory), all capabilities dropped (so limits
-  cannot be raised and mounts cannot be undone), ``no_new_privs`` and a seccomp filter (no ``execve``, no sockets
-  except ``AF_UNIX``, no new sessions, no ``fork`` unless ``max_processes > 1``, no ptrace/mount/namespace calls);
+* where bubblewrap is not in use, the namespace jail (user, mount, PID, network, IPC, UTS namespaces and a new root
+  that holds only the runtime and the working directory) where the kernel allows it; as root without it, the
+  older read-only remount;
+* all capabilities dropped, Landlock (reads only of the runtime and the folder, writes only in the folder, no TCP),
+  ``no_new_privs`` and a seccomp filter (no ``execve``, no sockets except ``AF_UNIX``, no new sessions, no ``fork``
+  unless ``max_processes > 1``, no ptrace/mount/namespace calls);
+* the interpreter's site-packages directories (with ``site_packages``), added only now;
+* a check of what is really in force: a file the host planted next to the program and the ``rrm_gym`` package must
+  be unreadable, and ``/proc`` must be a fresh one of a new PID namespace (or unreachable). Unless the host allowed
+  running unisolated, the code is not run when the check fails;
 * a Python audit hook (:pep:`578`) that refuses writes outside the directory, network use, process creation beyond
   the limit, signals to foreign processes, raising resource limits and the dangerous ``ctypes`` operations.
 
 Refusals raise ``PermissionError`` in the agent's code and are reported to the host on a status pipe, so the
-observation says what was blocked even when the code catches the error. The file is self-contained and uses the
-standard library only: ``-I`` keeps the package off ``sys.path`` and importing it would be slow anyway.
+observation says what was blocked even when the code catches the error. The status pipe also carries the layers in
+force and the exit status. The file uses the standard library only: ``-I`` keeps the package off ``sys.path``.
 """
 
 from __future__ import annotations
@@ -26,125 +33,107 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
+from typing import Any
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
-_MOUNT_FLAGS = {"nosuid": 2, "nodev": 4, "noexec": 8, "noatime": 1024, "nodiratime": 2048, "relatime": 1 << 21}
 _DEVICES = frozenset({"/dev/null", "/dev/zero", "/dev/stdout", "/dev/stderr"})
-# x86_64 / aarch64 syscall numbers: (audit arch, {name: nr}).
-_SYSCALLS = {
-    "x86_64": (0xC000003E, dict(
-        execve=59, execveat=322, fork=57, vfork=58, clone=56, clone3=435, socket=41, setsid=112, setpgid=109,
-        ptrace=101, mount=165, umount2=166, unshare=272, setns=308, pivot_root=155, chroot=161, kexec_load=246,
-        init_module=175, finit_module=313, delete_module=176, reboot=169, swapon=167, swapoff=168, bpf=321,
-        io_uring_setup=425, io_uring_enter=426, io_uring_register=427, process_vm_readv=310, process_vm_writev=311,
-        setrlimit=160, prlimit64=302, kill=62, keyctl=250, add_key=248, request_key=249, perf_event_open=298,
-        userfaultfd=323, open_by_handle_at=304, pidfd_send_signal=424, sethostname=170, setdomainname=171,
-        open_tree=428, move_mount=429, fsopen=430, fsconfig=431, fsmount=432, fspick=433, mount_setattr=442)),
-    "aarch64": (0xC00000B7, dict(
-        execve=221, execveat=281, clone=220, clone3=435, socket=198, setsid=157, setpgid=154, ptrace=117,
-        mount=40, umount2=39, unshare=97, setns=268, pivot_root=41, chroot=51, kexec_load=104, init_module=105,
-        finit_module=273, delete_module=106, reboot=142, swapon=224, swapoff=225, bpf=280, io_uring_setup=425,
-        io_uring_enter=426, io_uring_register=427, process_vm_readv=270, process_vm_writev=271, setrlimit=164,
-        prlimit64=261, kill=129, keyctl=219, add_key=217, request_key=218, perf_event_open=241, userfaultfd=282,
-        open_by_handle_at=265, pidfd_send_signal=424, sethostname=161, setdomainname=162, open_tree=428,
-        move_mount=429, fsopen=430, fsconfig=431, fsmount=432, fspick=433, mount_setattr=442)),
-}
-_ALWAYS_DENIED = (
-    "execve", "execveat", "setsid", "setpgid", "ptrace", "mount", "umount2", "unshare", "setns", "pivot_root",
-    "chroot", "kexec_load", "init_module", "finit_module", "delete_module", "reboot", "swapon", "swapoff",
-    "bpf", "io_uring_setup", "io_uring_enter", "io_uring_register", "process_vm_readv", "process_vm_writev",
-    "setrlimit", "keyctl", "add_key", "request_key", "perf_event_open", "userfaultfd", "open_by_handle_at",
-    "pidfd_send_signal", "sethostname", "setdomainname", "open_tree", "move_mount", "fsopen", "fsconfig",
-    "fsmount", "fspick", "mount_setattr",
-)
+_ENV_KEYS = frozenset({"PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                       "MKL_NUM_THREADS", "MPLCONFIGDIR", "LC_CTYPE", "PWD"})
 
 
 # ----------------------------------------------------------------------------------------------- kernel layers
-def _bpf_program(max_processes: int) -> list[tuple[int, int, int, int]] | None:
-    """A seccomp BPF program (list of ``(code, jt, jf, k)``) for this machine, or ``None`` on other arches."""
-    arch, nr = _SYSCALLS.get(os.uname().machine, (None, None))
-    if arch is None or nr is None:
-        return None
-    ld, jeq, jset, jge, ret = 0x20, 0x15, 0x45, 0x35, 0x06
-    allow, eperm, enosys, kill = 0x7FFF0000, 0x00050000 | 1, 0x00050000 | 38, 0x80000000
+def _load_kernel() -> Any:  # noqa: ANN401 - a module loaded from a file
+    import importlib.util
 
-    def arg(i: int, high: bool = False) -> tuple[int, int, int, int]:
-        return (ld, 0, 0, 16 + 8 * i + (4 if high else 0))
-
-    load_nr = (ld, 0, 0, 0)
-    prog = [(ld, 0, 0, 4), (jeq, 1, 0, arch), (ret, 0, 0, kill), load_nr]
-    if arch == 0xC000003E:  # x32 ABI numbers
-        prog += [(jge, 0, 1, 0x40000000), (ret, 0, 0, eperm)]
-    denied = list(_ALWAYS_DENIED)
-    if max_processes <= 1:
-        denied += [n for n in ("fork", "vfork") if n in nr]
-    for name in denied:
-        prog += [(jeq, 0, 1, nr[name]), (ret, 0, 0, eperm)]
-    prog += [(jeq, 0, 1, nr["clone3"]), (ret, 0, 0, enosys)]  # glibc falls back to clone(), which we can inspect
-    if max_processes <= 1:  # clone() is allowed for threads only
-        prog += [(jeq, 0, 4, nr["clone"]), arg(0), (jset, 1, 0, 0x00010000), (ret, 0, 0, eperm), load_nr]
-    prog += [(jeq, 0, 4, nr["socket"]), arg(0), (jeq, 1, 0, 1), (ret, 0, 0, eperm), load_nr]  # AF_UNIX only
-    # prlimit64 may read limits (new_limit == NULL) but never set them
-    prog += [(jeq, 0, 6, nr["prlimit64"]), arg(2), (jeq, 0, 2, 0), arg(2, True), (jeq, 1, 0, 0),
-             (ret, 0, 0, eperm), load_nr]
-    prog += [(jeq, 0, 4, nr["kill"]), arg(0), (jeq, 0, 1, 0xFFFFFFFF), (ret, 0, 0, eperm), load_nr]  # no kill(-1)
-    prog.append((ret, 0, 0, allow))
-    return prog
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sandbox_kernel.py")
+    spec = importlib.util.spec_from_file_location("_rrm_sandbox_kernel", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
 
 
-def _isolate(work: str, max_processes: int, disk_mb: float) -> list[str]:
-    """Apply the kernel layers that this host permits; return the names of those in force."""
-    import ctypes
+def _isolate(config: dict[str, Any], layers: list[str], notes: list[str]) -> None:
+    """Apply the kernel layers this host permits, appending their names to ``layers`` and failures to ``notes``."""
+    kernel = _load_kernel()
+    lib = kernel.libc()
+    lib.prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG = SIGKILL: die with the host
+    work, disk_mb, paths, hidden = config["work"], float(config["disk_mb"]), config["paths"], config["hidden"]
+    bwrap = config["mode"] == "bwrap"
+    private_view = bwrap
+    if config["jail"] and not bwrap:
+        got, note = kernel.enter_jail(lib, root=config["jail_root"], work=work, disk_mb=disk_mb, paths=paths,
+                                      hidden=hidden)
+        layers += got
+        notes += [note] if note else []
+        private_view = "namespace jail" in got
+        if not got and os.geteuid() == 0:
+            layers += kernel.remount_read_only(lib, work, disk_mb)
+    elif not bwrap and os.geteuid() == 0:
+        layers += kernel.remount_read_only(lib, work, disk_mb)
+    if bwrap:
+        layers.append(f"private {int(disk_mb)} MB working directory")
+    own = {}
+    for kind in config["host_ns"]:
+        with contextlib.suppress(OSError):
+            own[kind] = os.readlink(f"/proc/self/ns/{kind}")
+    new = [kind for kind, ident in config["host_ns"].items() if own.get(kind, ident) != ident]
+    layers[:] = [x for x in layers if not x.startswith("namespaces(")]
+    if new:
+        layers.insert(1 if bwrap else 0, f"namespaces({','.join(new)})")
+    if kernel.drop_capabilities(lib):
+        layers.append("capabilities dropped")
+    if config["landlock"]:
+        read = list(paths) + (["/proc"] if private_view else [])
+        write = [work] + [f"/dev/{d}" for d in ("null", "zero", "full", "random", "urandom")]
+        write += ["/dev/shm"] if private_view else []
+        layer, note = kernel.apply_landlock(lib, read=read, write=write, hidden=hidden)
+        layers += [layer] if layer else []
+        notes += [note] if note else []
+    if kernel.apply_seccomp(lib, int(config["max_processes"])):
+        layers.append("seccomp")
 
-    layers: list[str] = []
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG = SIGKILL: die with the host
-    if libc.unshare(0x00020000 | 0x40000000 | 0x08000000 | 0x04000000) == 0:  # NEWNS | NEWNET | NEWIPC | NEWUTS
-        layers.append("namespaces(net,mount,ipc,uts)")
-        ms_rdonly, ms_remount, ms_bind, ms_rec, ms_private = 1, 32, 4096, 16384, 1 << 18
-        libc.mount(None, b"/", None, ms_rec | ms_private, None)
-        size = f"size={max(1, int(disk_mb))}m,mode=0700".encode()
-        if libc.mount(b"tmpfs", work.encode(), b"tmpfs", 2 | 4, size) == 0:  # MS_NOSUID | MS_NODEV
-            layers.append(f"private {int(disk_mb)} MB working directory")
-        mounted = bool(layers[-1].startswith("private")) or (
-            libc.mount(work.encode(), work.encode(), None, ms_bind | ms_rec, None) == 0)
-        if mounted:
-            os.chdir(work)  # the old cwd still points below the new mount
-            private = {work.encode()}
-            if os.path.isdir("/dev/shm") and libc.mount(b"tmpfs", b"/dev/shm", b"tmpfs", 2 | 4 | 8, b"size=16m") == 0:
-                private.add(b"/dev/shm")  # a private, small one: multiprocessing's semaphores live there
-            with open("/proc/self/mountinfo", encoding="utf-8") as fh:
-                points = [line.split()[4:6] for line in fh if len(line.split()) > 5]
-            failed = 0
-            for point, options in points:
-                path = point.encode().decode("unicode_escape").encode("latin-1")  # mountinfo octal escapes
-                keep = sum(_MOUNT_FLAGS.get(option, 0) for option in options.split(","))  # nosuid, noexec, ...
-                if path not in private:
-                    failed += libc.mount(None, path, None, ms_remount | ms_bind | ms_rdonly | keep, None) != 0
-            layers.append("read-only filesystem" if not failed else f"read-only filesystem ({failed} mounts kept)")
-    if os.geteuid() == 0:
-        for cap in range(64):
-            libc.prctl(24, cap, 0, 0, 0)  # PR_CAPBSET_DROP
-        libc.prctl(47, 4, 0, 0, 0)  # PR_CAP_AMBIENT_CLEAR_ALL
-        header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
-        data = (ctypes.c_uint32 * 6)()
-        if libc.capset(header, data) == 0:
-            layers.append("capabilities dropped")
-    prog = _bpf_program(max_processes)
-    if prog is not None and libc.prctl(38, 1, 0, 0, 0) == 0:  # PR_SET_NO_NEW_PRIVS
 
-        class SockFilter(ctypes.Structure):
-            _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8),
-                        ("k", ctypes.c_uint32)]
+def _readable(path: str) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            fh.read(1)
+    except OSError:
+        return False
+    return True
 
-        class SockFprog(ctypes.Structure):
-            _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(SockFilter))]
 
-        filters = (SockFilter * len(prog))(*[SockFilter(*ins) for ins in prog])
-        fprog = SockFprog(len(prog), filters)
-        if libc.prctl(22, 2, ctypes.byref(fprog), 0, 0) == 0:  # PR_SET_SECCOMP, SECCOMP_MODE_FILTER
-            layers.append("seccomp")
-    return layers
+def _check_view(config: dict[str, Any], layers: list[str]) -> bool:
+    """Test what agent code can reach; append what holds to ``layers``; return whether reads are confined."""
+    hidden = not _readable(config["probe_file"]) and not _readable(os.path.join(config["package_dir"],
+                                                                                "__init__.py"))
+    if hidden:
+        layers.append("host files hidden")
+    try:
+        pids = [name for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        pids = []
+    proc = None
+    if not pids:
+        proc = "no /proc access"
+    else:
+        with contextlib.suppress(OSError):
+            fresh = os.readlink("/proc/self") == str(os.getpid())
+            if fresh and os.readlink("/proc/self/ns/pid") != config["host_ns"].get("pid"):
+                proc = "private /proc"
+    if proc:
+        layers.append(proc)
+    if set(os.environ) <= _ENV_KEYS:
+        layers.append("clean environment")
+    return hidden and proc is not None
+
+
+def _add_site_dirs(site_dirs: list[str]) -> None:
+    import site
+
+    site.setquit()
+    site.sethelper()
+    for path in site_dirs:
+        site.addsitedir(path)
 
 
 # ----------------------------------------------------------------------------------------------- audit layer
@@ -310,6 +299,11 @@ def _print_agent_traceback(exc: BaseException) -> None:
     sys.stderr.write("".join(report.format()))
 
 
+def _status(fd: int, item: dict[str, Any]) -> None:
+    with contextlib.suppress(OSError):
+        os.write(fd, (json.dumps(item) + "\n").encode())
+
+
 def main() -> int:
     """Isolate, then run the code file named in the JSON config (``sys.argv[1]``); return the exit status."""
     config = json.loads(sys.argv[1])
@@ -318,19 +312,23 @@ def main() -> int:
         source = fh.read()
     for stream in (sys.stdout, sys.stderr):
         stream.reconfigure(errors="backslashreplace")  # type: ignore[attr-defined]
-    kernel = config.get("kernel", True)
-    layers: list[str] = []
-    if kernel:
+    layers: list[str] = ["bubblewrap"] if config["mode"] == "bwrap" else []
+    notes: list[str] = []
+    if config.get("kernel", True):
         try:
-            layers = _isolate(work, int(config["max_processes"]), float(config["disk_mb"]))
+            _isolate(config, layers, notes)
         except (AttributeError, OSError) as exc:  # not Linux, or no /proc: the audit hook still applies
-            layers = [f"no kernel layers ({type(exc).__name__})"]
+            layers.append(f"no kernel layers ({type(exc).__name__})")
+    _add_site_dirs(config["site_dirs"])
+    confined = _check_view(config, layers)
+    if config["require"] and not confined:
+        _status(status_fd, {"isolation": layers, "notes": notes, "refused": True})
+        return 0
     if config.get("audit", True):
         refuse = _install_audit_hook(work, int(config["max_processes"]), status_fd)
         _patch_functions(work, refuse)
         layers.append("audit hook")
-    with contextlib.suppress(OSError):
-        os.write(status_fd, (json.dumps({"isolation": layers}) + "\n").encode())
+    _status(status_fd, {"isolation": layers, "notes": notes})
     del config, fh
     filename = "<python>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
@@ -338,13 +336,17 @@ def main() -> int:
     namespace = {"__name__": "__main__", "__builtins__": builtins, "__file__": filename}
     try:
         exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - running agent code is the point
-    except SystemExit:
+    except SystemExit as exc:
+        code = exc.code
+        _status(status_fd, {"exit": code if isinstance(code, int) else 0 if code is None else 1})
         raise
     except BaseException as exc:  # noqa: BLE001 - report everything the agent's code raises
         _print_agent_traceback(exc)
         if isinstance(exc, MemoryError):
             print("[sandbox] memory limit reached", file=sys.stderr)
+        _status(status_fd, {"exit": 1})
         return 1
+    _status(status_fd, {"exit": 0})
     return 0
 
 

@@ -1,7 +1,8 @@
 """Escape attempts against the python sandbox: each is contained, reported, and the host survives.
 
 Most escapes are tried three ways: with every layer, with the audit hook alone (what a host without namespaces or
-seccomp gets) and with the kernel layers alone (skipped where this host cannot apply them).
+seccomp gets, which must be allowed explicitly) and with the kernel layers alone (skipped where this host cannot
+apply them). The read-side escapes (host files, /proc, secrets) are in ``test_sandbox_isolation.py``.
 """
 
 from __future__ import annotations
@@ -12,23 +13,26 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from pathlib import Path
 
 import pytest
 
 import rrm_gym
-from rrm_gym.envs.sandbox import SandboxResult, _user_thread_count, run_python
+from rrm_gym.envs.sandbox import SandboxResult, run_python
+from rrm_gym.envs.sandbox_process import user_thread_count
 
 REPO = Path(rrm_gym.__file__).resolve().parents[1]
 FAST = {"cpu_seconds": 3, "wall_seconds": 8}
 _PROBE = run_python("pass")
 KERNEL = "seccomp" in _PROBE.isolation
-READ_ONLY_FS = any(layer.startswith("read-only filesystem") for layer in _PROBE.isolation)
+READ_ONLY_FS = any(layer.startswith("read-only filesystem") for layer in _PROBE.isolation) or (
+    "host files hidden" in _PROBE.isolation)
 
 LAYERS = [
     pytest.param({}, id="all-layers"),
-    pytest.param({"kernel_isolation": False}, id="audit-only"),
+    pytest.param({"kernel_isolation": False, "allow_unisolated": True}, id="audit-only"),
     pytest.param({"audit_hook": False}, id="kernel-only",
                  marks=pytest.mark.skipif(not KERNEL, reason="this host cannot apply the kernel layers")),
 ]
@@ -52,6 +56,41 @@ def _group_members(pgid: int) -> list[int]:
         if int(stat[2]) == pgid and stat[0] != "Z":
             members.append(int(entry))
     return members
+
+
+# agent code prints this first: its pid and its PID namespace (the host's, or the sandbox's own)
+WHO = "import os\nprint(os.getpid(), os.readlink('/proc/self/ns/pid'), flush=True)\n"
+
+
+def _survivors(stdout: str, grace_s: float = 3.0) -> list[int]:
+    """Live host processes left over from a run whose code started with ``WHO``, after ``grace_s`` seconds.
+
+    In a PID namespace of its own the pids the code saw are not host pids: then every live process still in that
+    namespace counts (its init may still be reaping the SIGKILLed rest for a moment); otherwise the members of the
+    code's process group.
+    """
+    deadline = time.monotonic() + grace_s
+    while True:
+        alive = _survivors_now(stdout)
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.05)
+
+
+def _survivors_now(stdout: str) -> list[int]:
+    pid, namespace = stdout.split()[:2]
+    if namespace == os.readlink("/proc/self/ns/pid"):
+        return _group_members(int(pid))
+    alive = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            same = os.readlink(f"/proc/{entry}/ns/pid") == namespace
+            state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if same and state != "Z":
+            alive.append(int(entry))
+    return alive
 
 
 # ----------------------------------------------------------------------------------------------- basics
@@ -145,22 +184,21 @@ def test_file_size_is_limited() -> None:
 # ----------------------------------------------------------------------------------------------- processes
 @pytest.mark.parametrize("max_processes", [1, 4])
 def test_fork_bomb_is_contained(max_processes: int) -> None:
-    code = "import os\nprint(os.getpid(), flush=True)\nwhile True:\n    os.fork()"
+    code = WHO + "while True:\n    os.fork()"
     result = run_python(code, max_processes=max_processes, **FAST)
-    leader = int(result.stdout.split()[0])
     assert result.exit_code == 1 and "PermissionError" in result.stderr
     assert any("process limit" in item for item in result.blocked)
-    assert _group_members(leader) == []
+    assert _survivors(result.stdout) == []
     _host_still_works()
 
 
 def test_fork_bomb_is_contained_by_the_kernel_alone() -> None:
     if not KERNEL:
         pytest.skip("this host cannot apply the kernel layers")
-    code = "import os\nprint(os.getpid(), flush=True)\nwhile True:\n    os.fork()"
+    code = WHO + "while True:\n    os.fork()"
     result = run_python(code, audit_hook=False, max_processes=1, **FAST)
     assert result.exit_code == 1 and "Operation not permitted" in result.stderr
-    assert _group_members(int(result.stdout.split()[0])) == []
+    assert _survivors(result.stdout) == []
 
 
 def test_a_small_process_pool_works_within_the_limit() -> None:
@@ -171,17 +209,14 @@ def test_a_small_process_pool_works_within_the_limit() -> None:
 
 
 def test_thread_count_used_for_rlimit_nproc_of_other_users() -> None:
-    assert _user_thread_count(os.getuid()) >= threading.active_count()
+    assert user_thread_count(os.getuid()) >= threading.active_count()
 
 
 def test_background_process_dies_with_the_program() -> None:
-    code = ("import os, time\npid = os.fork()\nif pid == 0:\n    time.sleep(600)\n    os._exit(0)\n"
-            "print(os.getpid(), pid, flush=True)")
-    result = run_python(code, max_processes=2, **FAST)
-    leader, child = map(int, result.stdout.split())
-    assert result.ok and _group_members(leader) == []
-    stat = Path(f"/proc/{child}/stat")
-    assert not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    code = WHO + "pid = os.fork()\nif pid == 0:\n    time.sleep(600)\n    os._exit(0)\nprint(pid, flush=True)"
+    result = run_python("import time\n" + code, max_processes=2, **FAST)
+    assert result.ok and len(result.stdout.split()) == 3, result.report()
+    assert _survivors(result.stdout) == []
 
 
 @pytest.mark.parametrize("layers", LAYERS)
@@ -250,11 +285,16 @@ def test_writing_outside_the_directory_is_refused(writer: str, where: str, layer
         result = run_python(f"TARGET = {str(target)!r}\n{WRITERS[writer]}", **FAST, **layers)
         assert not target.exists(), f"{writer} escaped to {target}"
         assert result.exit_code == 1
-        if layers.get("audit_hook", True):
+        # the kernel's view: read-only mounts, or the target's folder does not exist / may not be touched
+        kernel_said = any(error in result.stderr for error in ("Read-only file system", "cross-device",
+                                                               "No such file or directory", "Permission denied"))
+        if layers.get("kernel_isolation") is False:  # the audit hook alone
             assert "PermissionError: [sandbox]" in result.stderr
             assert result.blocked and "[sandbox] blocked" in result.report()
-        else:
-            assert "Read-only file system" in result.stderr or "cross-device" in result.stderr
+        elif layers.get("audit_hook") is False:
+            assert kernel_said, result.stderr
+        else:  # whichever layer stops it first
+            assert kernel_said or ("PermissionError: [sandbox]" in result.stderr and result.blocked)
     finally:
         if target.is_dir():
             target.rmdir()
