@@ -1,10 +1,15 @@
 """``CachedJudge``: a persistent SQLite cache in front of any judge.
 
-The key is a SHA-256 of the judge's identity and of what determines its answer: the judge's ``cache_key(request)``
-when it has one (LLM judges return the exact chat messages and generation settings, the reference judge the whole
-request with its reference), else the whole request. The database runs in WAL mode with a busy timeout, so several
-threads and processes can share one file; each process opens its own connection (also after ``fork``). Only
-``ok`` judgements are stored: a failure is retried next time.
+The key is a SHA-256 of the key format (:data:`KEY_FORMAT`), the judge's identity, its **version** and what
+determines its answer: the judge's ``cache_key(request)`` when it has one, else the whole request. Each backend puts
+its version in its ``cache_key``: the reference judge its ``VERSION`` constant (bumped whenever its scoring or
+writing changes) and options, ``hf`` the identity (size + mtime) of the model folder's weight and config files,
+``openai`` the base URL, model name and prompt, ``vllm`` the model and prompt, ``constant`` its settings. A judge
+without ``cache_key`` may expose a ``version`` attribute or ``cache_version()`` method (looked up through wrapper
+judges' ``.judge`` too), which is added to the key. So a changed judge never answers from stale entries.
+
+The database runs in WAL mode with a busy timeout, so several threads and processes can share one file; each process
+opens its own connection (also after ``fork``). Only ``ok`` judgements are stored: a failure is retried next time.
 """
 
 from __future__ import annotations
@@ -22,7 +27,10 @@ from typing import Any
 from rrm_gym.judges.base import call_judge, judge_name
 from rrm_gym.types import Judgement, JudgeRequest
 
-__all__ = ["CachedJudge"]
+__all__ = ["CachedJudge", "KEY_FORMAT", "judge_version"]
+
+KEY_FORMAT = 2
+"""Version of the key layout itself (2: judge versions in the key); entries written under another layout never hit."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS judgements (
@@ -32,6 +40,26 @@ CREATE TABLE IF NOT EXISTS judgements (
     created REAL NOT NULL
 )
 """
+
+
+def judge_version(judge: Any) -> Any:
+    """A judge's declared version: ``cache_version()`` or ``version``, looked up through wrappers' ``.judge``.
+
+    Example:
+        >>> from rrm_gym.judges.reference import ReferenceJudge, VERSION
+        >>> judge_version(ReferenceJudge()) == VERSION
+        True
+    """
+    seen = 0
+    while judge is not None and seen < 8:
+        method = getattr(judge, "cache_version", None)
+        if callable(method):
+            return method()
+        version = getattr(judge, "version", None)
+        if version is not None and not callable(version):
+            return version
+        judge, seen = getattr(judge, "judge", None), seen + 1
+    return None
 
 
 class CachedJudge:
@@ -89,7 +117,8 @@ class CachedJudge:
         """The cache key of ``request`` for this judge."""
         custom = getattr(self.judge, "cache_key", None)
         payload = custom(request) if callable(custom) else request.to_dict()
-        text = json.dumps({"judge": self.name, "payload": payload}, sort_keys=True, ensure_ascii=False, default=str)
+        head = {"format": KEY_FORMAT, "judge": self.name, "version": judge_version(self.judge)}
+        text = json.dumps({**head, "payload": payload}, sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def _load(self, keys: list[str]) -> dict[str, Judgement]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 from rrm_gym.judges.base import PicklableLock
 from rrm_gym.types import Judgement, JudgeRequest
@@ -39,6 +40,10 @@ class ConstantJudge(PicklableLock):
         self.calls = 0
         self.requests_seen = 0
         self._lock = threading.Lock()
+
+    def cache_key(self, request: JudgeRequest) -> dict[str, Any]:
+        """What determines the judgement: the settings (the request only keys the entry)."""
+        return {"settings": {"score": self.score, "critique": self.critique}, "request": request.to_dict()}
 
     def __call__(self, requests: list[JudgeRequest]) -> list[Judgement]:
         """Judge a batch: the same judgement for every request."""

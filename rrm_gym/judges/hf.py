@@ -100,10 +100,16 @@ class HFJudge:
         return build_messages(request, self.max_trajectory_tokens, self.count_tokens)
 
     def cache_key(self, request: JudgeRequest) -> dict[str, Any]:
-        """What determines the judgement: the exact messages and the generation settings."""
+        """What determines the judgement: the messages, the generation settings and the weights' identity.
+
+        The identity (size and mtime of every weight and config file, see
+        :func:`rrm_gym.judges.weights_id.weights_identity`) makes new weights at the same path miss the cache.
+        """
+        from rrm_gym.judges.weights_id import weights_identity
+
         params = {"max_new_tokens": self.max_new_tokens, "temperature": self.temperature, **self.generation_kwargs}
         params["dtype"] = str(self.model.dtype)
-        return {"messages": self.messages(request), "params": params}
+        return {"messages": self.messages(request), "params": params, "weights": weights_identity(self.model_path)}
 
     def count_prompt_tokens(self, request: JudgeRequest) -> int:
         """Exact prompt length in tokens (chat template included)."""

@@ -121,8 +121,8 @@ class OpenAIJudge:
         return body
 
     def cache_key(self, request: JudgeRequest) -> dict[str, Any]:
-        """What determines the judgement: the exact request body."""
-        return self._body(self.messages(request))
+        """What determines the judgement: the server, the model name and the exact body (prompt included)."""
+        return {"base_url": self.base_url, "model": self.model, "body": self._body(self.messages(request))}
 
     # ----------------------------------------------------------------- HTTP
     def _attempt(self, client: Any, body: dict[str, Any]) -> str:

@@ -77,7 +77,10 @@ def make(
         max_calls: Request budget (a :class:`~rrm_gym.judges.budget.BudgetJudge` inside the cache, so cache hits
             are free).
         max_prompt_tokens: Prompt-token budget (same wrapper).
-        **kwargs: Passed to the backend (e.g. ``model=``, ``base_url=``, ``batch_size=``).
+        **kwargs: Passed to the backend (e.g. ``model=``, ``base_url=``, ``batch_size=``). For ``"reference"``,
+            ``oracle_hints=True`` appends hints from the privileged reference to the critique: that option LEAKS
+            privileged data to the agent (curricula only; never the default; see
+            :class:`~rrm_gym.judges.reference.ReferenceJudge`).
 
     Returns:
         A judge: ``judge(requests) -> list[Judgement]``.

@@ -68,9 +68,9 @@ class VLLMJudge:
         return build_messages(request, self.max_trajectory_tokens, self.count_tokens)
 
     def cache_key(self, request: JudgeRequest) -> dict[str, Any]:
-        """What determines the judgement: the exact messages and the sampling settings."""
+        """What determines the judgement: the model, the exact messages (prompt included) and the sampling settings."""
         params = {"max_tokens": self.max_tokens, "temperature": self.temperature}
-        return {"messages": self.messages(request), "params": params}
+        return {"model": self.model, "messages": self.messages(request), "params": params}
 
     def __call__(self, requests: list[JudgeRequest]) -> list[Judgement]:
         """Judge a batch in one ``LLM.chat`` call; one judgement per request, in order."""

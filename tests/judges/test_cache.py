@@ -6,7 +6,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from rrm_gym.judges import CachedJudge, ConstantJudge, OpenAIJudge, ReferenceJudge, make
+from rrm_gym.judges import SYSTEM_PROMPT, CachedJudge, ConstantJudge, OpenAIJudge, ReferenceJudge, make
 from rrm_gym.types import Judgement, JudgeRequest, Trajectory, Turn
 from tests.judges.helpers import REFERENCE, bad_trajectory, good_trajectory, request
 
@@ -78,7 +78,82 @@ def test_reference_judge_key_includes_the_reference(tmp_path):
     judge = CachedJudge(ReferenceJudge(), tmp_path / "c.sqlite")
     with_ref, without = request(bad_trajectory()), request(bad_trajectory(), None)
     a, b = judge([with_ref]), judge([without])
-    assert judge.misses == 2 and a[0].critique != b[0].critique
+    assert judge.misses == 2 and a[0].score != b[0].score
+    assert a[0].critique == b[0].critique  # the reference changes the score only (the critique contract)
+
+
+def test_a_new_reference_judge_version_misses_the_cache(tmp_path, monkeypatch):
+    from rrm_gym.judges import reference
+
+    path = tmp_path / "c.sqlite"
+    reqs = [request(good_trajectory()), request(bad_trajectory())]
+    first = CachedJudge(ReferenceJudge(), path)
+    first(reqs)
+    same = CachedJudge(ReferenceJudge(), path)
+    assert all(j.cached for j in same(reqs)) and (same.hits, same.misses) == (2, 0)
+    monkeypatch.setattr(reference, "VERSION", reference.VERSION + "-next")
+    bumped = CachedJudge(ReferenceJudge(), path)
+    assert not any(j.cached for j in bumped(reqs)) and (bumped.hits, bumped.misses) == (0, 2)
+    oracle = CachedJudge(ReferenceJudge(oracle_hints=True), path)
+    assert not any(j.cached for j in oracle(reqs))
+    assert len(CachedJudge(ConstantJudge(), path)) == 6
+
+
+def test_version_is_found_through_wrapper_judges(tmp_path):
+    from rrm_gym.judges.budget import BudgetJudge
+    from rrm_gym.judges.cache import judge_version
+
+    class Versioned(ConstantJudge):
+        version = "v1"
+
+    assert judge_version(BudgetJudge(Versioned(), max_calls=5)) == "v1"
+    path = tmp_path / "c.sqlite"
+    old, new = Versioned(), Versioned()
+    new.version = "v2"
+    assert CachedJudge(old, path).key(requests(1)[0]) != CachedJudge(new, path).key(requests(1)[0])
+
+
+def test_constant_judge_key_includes_its_settings(tmp_path):
+    path = tmp_path / "c.sqlite"
+    a = CachedJudge(ConstantJudge(0.5, "one critique"), path)
+    b = CachedJudge(ConstantJudge(0.5, "another critique"), path)
+    assert a.key(requests(1)[0]) != b.key(requests(1)[0])
+    a(requests(1))
+    assert b(requests(1))[0].critique == "another critique" and b.misses == 1
+
+
+def _tiny_hf_model(folder: Path) -> Path:
+    """A real (random, tiny) Llama checkpoint with the bundled SmolLM2 tokenizer, saved as a Hugging Face folder."""
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    from rrm_gym.models import bundled_model_path
+
+    tokenizer = AutoTokenizer.from_pretrained(bundled_model_path())
+    tokenizer.save_pretrained(folder)
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=4096)
+    LlamaForCausalLM(config).save_pretrained(folder)
+    return folder
+
+
+def test_new_hf_weights_at_the_same_path_miss_the_cache(tmp_path):
+    import os
+
+    from rrm_gym.judges import HFJudge
+
+    folder = _tiny_hf_model(tmp_path / "model")
+    path = tmp_path / "c.sqlite"
+    req = request(good_trajectory())
+    judge = CachedJudge(HFJudge(str(folder), max_new_tokens=2, device="cpu"), path)
+    key = judge.key(req)
+    assert CachedJudge(HFJudge(str(folder), max_new_tokens=2, device="cpu"), path).key(req) == key  # same: a hit
+    judge._store([(key, Judgement(score=0.4, critique="stored"))])  # a stored entry under the current weights
+    assert judge([req])[0].cached and judge.hits == 1
+    weights = folder / "model.safetensors"
+    stat = weights.stat()
+    os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # new weights written in place
+    assert judge.key(req) != key
+    assert judge([req])[0].cached is False and judge.misses == 1
 
 
 def test_llm_judge_key_is_the_prompt_not_the_reference(tmp_path):
@@ -89,6 +164,10 @@ def test_llm_judge_key_is_the_prompt_not_the_reference(tmp_path):
     assert judge.key(same_prompt[0]) != judge.key(request(bad_trajectory()))
     other_model = CachedJudge(OpenAIJudge("http://127.0.0.1:9/v1", "m2"), tmp_path / "c.sqlite")
     assert other_model.key(same_prompt[0]) != judge.key(same_prompt[0])
+    inner = OpenAIJudge("http://127.0.0.1:8/v1", "m")
+    key = inner.cache_key(same_prompt[0])
+    assert key["base_url"] == "http://127.0.0.1:8/v1" and key["model"] == "m"
+    assert key["body"]["messages"][0]["content"] == SYSTEM_PROMPT  # the prompt is part of the key
 
 
 def test_wal_mode_and_pickling(tmp_path):

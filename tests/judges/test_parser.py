@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rrm_gym.judges import parse_judgement
+from rrm_gym.judges.parser import parse_score
 
 
 def test_well_formed_reply():
@@ -35,14 +36,24 @@ def test_well_formed_reply():
         ("Sure! Here it is:\n<think>t</think><critique>c</critique><score>0.4</score>\nHope it helps", 0.4, "c", "t"),
         ("<THINK>t</THINK><CRITIQUE>c</CRITIQUE><SCORE>0.4</SCORE>", 0.4, "c", "t"),
         ("< think >t</ think ><critique >c</critique ><score >\n 0.4 \n</score >", 0.4, "c", "t"),
-        ("<critique>c</critique><score>Score: 0.4 out of 1</score>", 0.4, "c", ""),
         ("<critique>c</critique><score>40%</score>", 0.4, "c", ""),
         ("<critique>c</critique><score>4/10</score>", 0.4, "c", ""),
+        ("<critique>c</critique><score>0.4/1</score>", 0.4, "c", ""),
+        ("<critique>c</critique><score>40/100</score>", 0.4, "c", ""),
         ("<critique>c</critique><score>.4</score>", 0.4, "c", ""),
+        ("<critique>c</critique><score>4e-1</score>", 0.4, "c", ""),
+        ("<critique>c</critique><score>1</score>", 1.0, "c", ""),
+        ("<critique>c</critique><score>0</score>", 0.0, "c", ""),
+        ("<critique>c</critique><score>100%</score>", 1.0, "c", ""),
         ("<score>0.4</score>", 0.4, "", ""),  # critique missing entirely
+        # a <score> inside <think> is never read, even a closed one
+        ("<think>maybe <score>0.9</score></think><critique>c</critique><score>0.4</score>", 0.4, "c",
+         "maybe <score>0.9</score>"),
+        # nor one nested in a closed critique
+        ("<critique>say <score>0.9</score> here</critique><score>0.4</score>", 0.4, "say <score>0.9</score> here", ""),
     ],
 )
-def test_tolerant_forms(text, score, critique, trace):
+def test_accepted_forms(text, score, critique, trace):
     j = parse_judgement(text)
     assert j.ok, j.error
     assert j.score == pytest.approx(score)
@@ -50,9 +61,9 @@ def test_tolerant_forms(text, score, critique, trace):
     assert j.trace == trace
 
 
-def test_takes_the_score_block_after_the_critique():
+def test_the_last_top_level_score_block_counts():
     j = parse_judgement("<score>0.9</score> <critique>redo it</critique> <score>0.2</score> <score>0.7</score>")
-    assert j.ok and j.score == 0.2 and j.critique == "redo it"
+    assert j.ok and j.score == 0.7 and j.critique == "redo it"
 
 
 def test_score_only_before_the_critique_is_rejected():
@@ -60,22 +71,55 @@ def test_score_only_before_the_critique_is_rejected():
     assert not j.ok and "after the critique" in j.error
 
 
-@pytest.mark.parametrize(("text", "score"), [("1.7", 1.0), ("-0.3", 0.0), ("1e3", 1.0), ("150%", 1.0)])
-def test_clamps_into_unit_interval(text, score):
-    j = parse_judgement(f"<critique>c</critique><score>{text}</score>")
-    assert j.ok and j.score == score
+OUT_OF_RANGE = "outside [0, 1]"
+NOT_ONE_NUMBER = "must hold exactly one number in [0, 1]"
+
+
+@pytest.mark.parametrize(
+    ("block", "reason"),
+    [
+        ("Step 3 was wrong; overall 0.4", NOT_ONE_NUMBER),  # words around the number
+        ("Score: 0.4", NOT_ONE_NUMBER),
+        ("0.4 out of 1", NOT_ONE_NUMBER),
+        ("0.4 0.5", NOT_ONE_NUMBER),  # two numbers
+        ("0.4, 0.5", NOT_ONE_NUMBER),
+        ("0.4.", NOT_ONE_NUMBER),
+        ("**0.4**", NOT_ONE_NUMBER),
+        ("high", NOT_ONE_NUMBER),  # words
+        ("-0.1", NOT_ONE_NUMBER),  # no sign
+        ("+0.5", NOT_ONE_NUMBER),
+        ("nan", NOT_ONE_NUMBER),
+        ("-inf", NOT_ONE_NUMBER),
+        ("Infinity", NOT_ONE_NUMBER),
+        ("0x1", NOT_ONE_NUMBER),
+        ("3/5", NOT_ONE_NUMBER),  # only /1, /10 and /100
+        ("3/0", NOT_ONE_NUMBER),
+        ("7", OUT_OF_RANGE),
+        ("1.7", OUT_OF_RANGE),
+        ("1.0001", OUT_OF_RANGE),
+        ("1e3", OUT_OF_RANGE),
+        ("150%", OUT_OF_RANGE),
+        ("12/10", OUT_OF_RANGE),
+        ("2/1", OUT_OF_RANGE),
+        ("1e999", "not a finite"),
+        ("", "empty <score> block"),
+        ("   \n ", "empty <score> block"),
+    ],
+)
+def test_malformed_scores_are_failures_never_clamped(block, reason):
+    text = f"<think>t</think><critique>c</critique><score>{block}</score>"
+    j = parse_judgement(text, judge="j")
+    assert not j.ok and j.score is None, (block, j.score)
+    assert reason in j.error
+    assert j.raw == text and j.judge == "j"
 
 
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
-        ("<critique>c</critique><score>nan</score>", "not a finite"),
-        ("<critique>c</critique><score>-inf</score>", "not a finite"),
-        ("<critique>c</critique><score>Infinity</score>", "not a finite"),
-        ("<critique>c</critique><score>1e999</score>", "not a finite"),
-        ("<critique>c</critique><score>high</score>", "no number"),
-        ("<critique>c</critique><score></score>", "no number"),
-        ("<critique>c</critique><score>3/0</score>", "zero denominator"),
+        ("<think>I would give <score>0.9</score></think>", "no <score> block found outside <think>"),  # issue #7
+        ("<think>I would give <score>0.9", "no <score> block found outside <think>"),  # unclosed think
+        ("<critique>fine <score>0.9</score></critique>", "no <score> block found outside"),
         ("<critique>c</critique>", "no <score> block"),
         ("The trajectory looks fine, 0.9", "no <score> block"),
         ("", "no <score> block"),
@@ -87,6 +131,12 @@ def test_failures_have_a_reason(text, reason):
     assert not j.ok and j.score is None
     assert reason in j.error
     assert j.raw == text and j.judge == "j"
+
+
+def test_parse_score_directly():
+    assert parse_score(" 0.25 ") == (0.25, None)
+    assert parse_score("8/10") == (0.8, None)
+    assert parse_score("overall 0.4")[0] is None
 
 
 def test_non_string_input_never_raises():

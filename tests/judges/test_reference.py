@@ -1,13 +1,19 @@
 from __future__ import annotations
 
+import inspect
+import random
 import re
 
+import gymnasium as gym
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from rrm_gym.judges import ReferenceJudge, parse_judgement
+import rrm_gym  # noqa: F401 - registers the envs
+from rrm_gym.judges import ReferenceJudge, make, parse_judgement
+from rrm_gym.judges.reference_writer import CritiqueWriter
 from rrm_gym.types import JudgeRequest, Trajectory, Turn
+from rrm_gym.wrappers._attempt import _turn_info
 from tests.judges.helpers import ANSWER, QUESTION, REFERENCE, answer, bad_trajectory, good_trajectory, request
 
 JUDGE = ReferenceJudge()
@@ -29,54 +35,58 @@ def test_good_path_scores_higher_than_bad_path():
 def test_bad_path_critique_names_the_process_flaws():
     j = judge_one(bad_trajectory())
     c = j.critique
-    assert "'Call for Papers'" in c and "'Important Dates'" in c  # needed pages never visited
-    assert "repeated the same action" in c
-    assert "invalid" in c and "step 4" in c
-    assert "facts the question depends on" in c  # answered without the evidence
-    assert "not supported" in c  # wrong answer
-    # The raw reply is in the Agent-RRM format and parses to the same judgement.
-    assert parse_judgement(j.raw, judge="reference").score == j.score
-    assert j.trace.startswith("Steps taken: 7")
+    assert "1 of your actions was invalid (step 4; the first error: \"no button 'Deadline'\")" in c
+    assert "repeated the same action in the same state 2 times (steps 5 and 6)" in c
+    assert "does not appear in any tool result" in c
+    assert "3 tool results were never used (steps 1, 3 and 6)" in c
+    for leak in ("Call for Papers", "Important Dates", "not supported", "[…]"):
+        assert leak not in c and leak not in j.trace
+    assert parse_judgement(j.raw, judge="reference").score == j.score  # Agent-RRM format, parses back
+    assert j.trace.startswith("Steps taken: 7; successful tool calls: 5 (back 2, click 3)")
 
 
 def test_never_answering_is_flagged_and_scores_below_answering():
     unanswered, answered = judge_one(bad_trajectory(final=None)), judge_one(bad_trajectory())
     assert "never gave a final answer" in unanswered.critique
-    assert unanswered.score < answered.score or answered.score == 0
+    assert unanswered.score < answered.score
 
 
-def test_right_answer_with_bad_process_scores_below_one():
-    traj = bad_trajectory(final=ANSWER)
-    j = judge_one(traj)
-    assert 0.5 <= j.score < 1.0
-    assert "not supported" not in j.critique  # the answer itself is right
+def test_no_verdict_from_the_gold_answer():
+    right, wrong = judge_one(bad_trajectory(final=ANSWER)), judge_one(bad_trajectory())
+    assert 0.5 <= right.score < 1.0 and right.score > wrong.score  # the score knows ...
+    assert right.critique == wrong.critique and right.trace == wrong.trace  # ... the text cannot
 
 
 def test_wrong_answer_after_good_process_still_gets_partial_credit():
     turns = list(good_trajectory().turns[:2]) + [answer("June 9, 2025", False)]
     j = judge_one(Trajectory("conf-1", QUESTION, turns, "June 9, 2025"))
     assert 0.3 <= j.score <= 0.5
-    assert "not supported" in j.critique
+    assert "does not appear in any tool result" in j.critique
+    assert "share key words with the question" not in j.critique or "step 2" in j.critique
 
 
-def test_lucky_guess_without_evidence_loses_process_credit():
-    j = judge_one(Trajectory("conf-1", QUESTION, [answer(ANSWER, True)], ANSWER))
-    assert j.score < 0.8
-    assert "You answered although 1 of the 1 facts" in j.critique
-    assert "never visited 2 of the 2 pages" in j.critique
+def test_giving_up_at_step_one_is_flagged():
+    lucky = judge_one(Trajectory("conf-1", QUESTION, [answer(ANSWER, True)], ANSWER))
+    assert lucky.score < 0.8
+    assert "first step without using any tool" in lucky.critique
+    blind = judge_one(Trajectory("conf-1", QUESTION, [answer("I do not know", False)], "I do not know"))
+    assert "only says that you do not know" in blind.critique
+    assert not re.search(r"\d", blind.critique)  # nothing countable to read a number from
 
 
-def test_required_tools_never_used():
+def test_required_tools_count_in_the_score_but_are_never_named():
     traj = Trajectory("t", "q", [Turn("results", "search: x", info={"tool": "search"}), answer("y", False)], "y")
-    j = judge_one(traj, {"required_tools": ["search", "calculator"]})
-    assert "'calculator'" in j.critique and "'search'" not in j.critique
+    both = judge_one(traj, {"required_tools": ["search", "calculator"]})
+    one = judge_one(traj, {"required_tools": ["search"]})
+    assert both.score < one.score
+    assert "calculator" not in both.critique and both.critique == one.critique
 
 
 def test_works_without_any_reference():
     for reference in (None, {}):
         bad, good = judge_one(bad_trajectory(), reference), judge_one(good_trajectory(), reference)
         assert bad.ok and good.ok and good.score > bad.score
-        assert "invalid" in bad.critique and "matches the reference: unknown" in bad.trace
+        assert "invalid" in bad.critique
     empty = judge_one(Trajectory(None, "q"), None)
     assert empty.ok and empty.score == 0.0 and "never gave a final answer" in empty.critique
 
@@ -88,85 +98,127 @@ def test_deterministic_and_batched_in_order():
     assert first[0].score == first[2].score != first[1].score
 
 
-def test_cache_key_includes_the_reference():
+def test_cache_key_includes_the_reference_and_the_version():
     req = request(good_trajectory())
     other = JudgeRequest(req.question, req.trajectory, {**REFERENCE, "answer": "other"})
     assert JUDGE.cache_key(req) != JUDGE.cache_key(other)
+    assert JUDGE.cache_key(req)["version"] == JUDGE.version
 
 
-def test_gold_answer_in_titles_errors_and_evidence_is_redacted():
-    secret = "Zorblax Prize"
-    turns = [
-        Turn("# Awards", "click: Awards", info={"tool": "click", "page": "Awards"}),
-        Turn("Invalid action", "click: Zorblax Prize", info={"action_error": "no button 'ZORBLAX  prize'"}),
-    ]
-    ref = {"answer": secret, "gold_path": ["Awards", "The Zorblax Prize winners"], "evidence": [f"won the {secret}"]}
-    j = judge_one(Trajectory("t", "Which prize?", turns, None), ref)
-    for text in (j.critique, j.trace, j.raw):
-        assert "zorblax" not in text.lower()
-    assert "[…]" in j.critique
+def test_the_writer_cannot_receive_the_reference():
+    assert list(inspect.signature(CritiqueWriter.__call__).parameters) == ["self", "question", "trajectory"]
 
 
-def _leak_free(answer_text: str, title: str, error: str) -> Trajectory:
-    turns = [
-        Turn(f"# {title}", f"click: {title}", info={"tool": "click", "page": title}),
-        Turn("Invalid action", f"click: {answer_text}", info={"action_error": error}),
-        Turn(f"# {title}", f"click: {title}", info={"tool": "click", "page": title}),
-        answer(answer_text, True),
-    ]
-    return Trajectory("t", "q", turns, answer_text)
+def test_oracle_hints_are_a_separate_leaking_option():
+    ref = {"answer": "x", "gold_path": ["Call for Papers", "Secret Page"], "required_tools": ["calculator"]}
+    honest, oracle = make("reference"), make("reference", oracle_hints=True)
+    [h], [o] = honest([request(bad_trajectory(), ref)]), oracle([request(bad_trajectory(), ref)])
+    assert "Secret Page" in o.critique and "calculator" in o.critique and "Oracle hint" in o.critique
+    assert "Secret Page" not in h.critique and "Oracle" not in h.critique
+    assert (honest.name, oracle.name) == ("reference", "reference+oracle") and h.score == o.score
+    assert honest.cache_key(request(bad_trajectory(), ref)) != oracle.cache_key(request(bad_trajectory(), ref))
 
 
-# Every sentence the judge can write, so generated answers that are ordinary words of it can be skipped.
-_TEMPLATE_TEXT = " ".join(
-    " ".join((j.critique, j.trace))
-    for j in JUDGE(
-        [
-            request(bad_trajectory(final=None)),
-            request(bad_trajectory()),
-            request(good_trajectory()),
-            request(bad_trajectory(), None),
-        ]
-    )
-).lower()
+# ----------------------------------------------------------------------------- real env trajectories
+def _play(env_id: str, seed: int, steps: int = 5) -> JudgeRequest:
+    """A random real episode: valid actions, the odd invalid one, then an answer (or none)."""
+    env = gym.make(env_id)
+    rng = random.Random(seed)
+    obs, info = env.reset(seed=seed)
+    ref = env.unwrapped.judge_reference()
+    turns: list[Turn] = []
+    term = False
+    for _ in range(rng.randint(0, steps)):
+        options = [a for a in info["valid_actions"] if not a.startswith(("python", "answer", "\\boxed"))]
+        action = rng.choice([*options, "click: Nowhere", options[0] if options else "search: x"])
+        obs, reward, term, _, info = env.step(action)
+        turns.append(Turn(obs, action, float(reward), _turn_info(info)))
+        if term:
+            break
+    if not term and rng.random() < 0.8:
+        final = rng.choice(["I do not know", str(ref.get("answer")), "42"])
+        obs, reward, term, _, info = env.step(f"\\boxed{{{final}}}")
+        turns.append(Turn(obs, f"\\boxed{{{final}}}", float(reward), _turn_info(info)))
+    env.close()
+    traj = Trajectory(info["task_id"], info["question"], turns, info.get("final_answer"))
+    return JudgeRequest(traj.question, traj, ref)
 
-_WORDS = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ", min_size=3, max_size=20)
+
+ENV_IDS = ["rrm/WebWalker-v0", "rrm/MultiHopQA-v0", "rrm/ToolUse-v0", "rrm/Math-v0"]
+REAL = [_play(env_id, seed) for env_id in ENV_IDS for seed in range(4)]
+HAND = [request(t) for t in (good_trajectory(), bad_trajectory(), bad_trajectory(final=None))]
+
+_VALUES = st.one_of(st.none(), st.text(max_size=30), st.integers(), st.lists(st.text(max_size=30), max_size=4))
 
 
 @settings(max_examples=150, deadline=None)
-@given(answer_text=_WORDS, before=_WORDS, after=_WORDS, evidence=_WORDS, upper=st.booleans())
-def test_critique_never_contains_the_gold_answer(answer_text, before, after, evidence, upper):
-    answer_text = " ".join(answer_text.split())
-    assume(len(answer_text) >= 3 and answer_text.lower() not in _TEMPLATE_TEXT)
-    shown = answer_text.upper() if upper else answer_text
-    title = f"{before}{shown}{after}"
-    traj = _leak_free(answer_text, title, f"no button named {shown}!")
-    ref = {
-        "answer": answer_text,
-        "gold_path": [title, f"{shown} details", "Other page"],
-        "evidence": [f"{evidence} {shown}"],
-        "required_tools": [f"{shown}tool"],
-    }
-    j = judge_one(traj, ref)
-    assert j.ok
+@given(
+    index=st.integers(0, len(REAL) + len(HAND) - 1),
+    changes=st.dictionaries(st.sampled_from(["answer", "answers", "gold_path", "gold_paths", "evidence",
+                                             "required_tools", "answer_match", "options", "solution", "kind"]),
+                            _VALUES, max_size=6),
+    deleted=st.sets(st.sampled_from(["answer", "answers", "gold_path", "evidence", "required_tools", "options"])),
+    flip_outcome=st.booleans(),
+)
+def test_no_reference_field_changes_a_word_of_the_critique(index, changes, deleted, flip_outcome):
+    req = (REAL + HAND)[index]
+    base = JUDGE([req])[0]
+    ref = {k: v for k, v in {**(req.reference or {}), **changes}.items() if k not in deleted}
+    traj = req.trajectory
+    if flip_outcome:  # gold-derived outcome flags in the turns are no input to the writer either
+        turns = [Turn(t.observation, t.action, 1.0 - t.reward,
+                      {**t.info, "is_success": not t.info.get("is_success"), "answer_correct": True,
+                       "state_correct": False, "candidate_actions": [str(changes)]}) for t in traj.turns]
+        traj = Trajectory(traj.task_id, traj.question, turns, traj.final_answer)
+    for other in (JudgeRequest(req.question, traj, ref), JudgeRequest(req.question, traj, None)):
+        j = JUDGE([other])[0]
+        assert j.ok and j.critique == base.critique and j.trace == base.trace
+
+
+def _agent_text(req: JudgeRequest) -> str:
+    t = req.trajectory
+    return " ".join([req.question, t.final_answer or "", *(x.action + " " + x.observation for x in t.turns)]).lower()
+
+
+@pytest.mark.parametrize("req", REAL + HAND, ids=lambda r: r.trajectory.task_id or "hand")
+def test_gold_text_appears_only_where_the_agent_saw_or_wrote_it(req):
+    j = JUDGE([req])[0]
+    ref = req.reference or {}
+    golds = [str(ref.get("answer") or ""), *map(str, ref.get("gold_path") or []), *map(str, ref.get("evidence") or [])]
+    for gold in (g.strip().lower() for g in golds if len(str(g).strip()) > 3):
+        if gold in j.critique.lower() or gold in j.trace.lower():
+            assert gold in _agent_text(req), gold
+    assert "[…]" not in j.critique and "not supported" not in j.critique
+
+
+_WORDS = st.text(alphabet="bcdfghjklmnpqrstvwxzBCDFGHJKLMNPQRSTVWXZ", min_size=4, max_size=12)
+
+
+@settings(max_examples=100, deadline=None)
+@given(secret=_WORDS, title=_WORDS, index=st.integers(0, len(REAL) + len(HAND) - 1))
+def test_an_unseen_gold_answer_never_appears(secret, title, index):
+    req = (REAL + HAND)[index]
+    assume(secret.lower() not in _agent_text(req))
+    ref = {"answer": secret, "answers": [secret], "gold_path": [f"{title} {secret}", secret],
+           "evidence": [f"it is {secret}"], "required_tools": [f"{secret}_tool"], "options": [secret, title]}
+    j = JUDGE([JudgeRequest(req.question, req.trajectory, ref)])[0]
     for text in (j.critique, j.trace, j.raw):
-        assert answer_text.lower() not in text.lower()
-        assert re.search(re.escape(answer_text), text, re.IGNORECASE) is None
+        assert secret.lower() not in text.lower()
 
 
-@pytest.mark.parametrize("gold", ["no", "yes", "7", "a"])
-def test_short_gold_answers_do_not_mangle_words(gold):
-    j = judge_one(bad_trajectory(), {"answer": gold, "gold_path": ["Call for Papers"]})
-    assert "not supported" in j.critique  # "no" inside "not" stays
-    assert not re.search(rf"(?<!\w){re.escape(gold)}(?!\w)", j.critique, re.IGNORECASE)
+@pytest.mark.parametrize("req", REAL, ids=lambda r: r.trajectory.task_id)
+def test_counts_match_what_the_critique_lists(req):
+    c = JUDGE([req])[0].critique
+    for count, steps in re.findall(r"(\d+) (?:of your actions|tool results?) \w+ \w+ \(steps? ([\d, and]+)[;)]", c):
+        assert int(count) == len(re.findall(r"\d+", steps)), c
+    for count, total, listed in re.findall(r"never explored (\d+) of the (\d+) options shown to you(: .*)?\.", c):
+        assert int(count) <= int(total)
+        if listed:
+            assert int(count) == listed.count('", "') + 1, c
 
 
 def _play_webwalker(seed: int, follow_gold: bool) -> tuple[JudgeRequest, float]:
     """One real rrm/WebWalker-v0 episode: along the gold trails (going back only as far as needed) or wandering."""
-    import gymnasium as gym
-
-    import rrm_gym  # noqa: F401 - registers the envs
-
     env = gym.make("rrm/WebWalker-v0")
     obs, info = env.reset(seed=seed)
     base = env.unwrapped
@@ -175,7 +227,7 @@ def _play_webwalker(seed: int, follow_gold: bool) -> tuple[JudgeRequest, float]:
 
     def act(action: str) -> dict:
         obs, reward, term, trunc, step_info = env.step(action)
-        turns.append(Turn(obs, action, float(reward), {k: v for k, v in step_info.items() if k != "valid_actions"}))
+        turns.append(Turn(obs, action, float(reward), _turn_info(step_info)))
         return step_info
 
     if follow_gold:
@@ -206,15 +258,13 @@ def test_real_webwalker_episodes(seed):
     good, bad = JUDGE([good_req, bad_req])
     assert good_reward == 1.0 and bad_reward == 0.0
     assert good.score == 1.0, good.critique
-    assert bad.score < 0.5 and "never visited" in bad.critique and "invalid" in bad.critique
-    for j in (good, bad):
-        assert re.search(rf"(?<!\w){re.escape(good_req.reference['answer'])}(?!\w)", j.critique, re.I) is None
+    assert bad.score < 0.5 and "invalid" in bad.critique and "never explored" in bad.critique
+    gold = good_req.reference["answer"]
+    assert re.search(rf"(?<!\w){re.escape(gold)}(?!\w)", bad.critique, re.I) is None or gold.lower() in \
+        _agent_text(bad_req)
 
 
 def test_reference_judge_checks_math_answers_for_equivalence():
-    from rrm_gym.judges import ReferenceJudge
-    from rrm_gym.types import JudgeRequest, Trajectory, Turn
-
     traj = Trajectory("m1", "Half of one?", (Turn("Final answer received", "\\boxed{\\frac{1}{2}}", 1.0, {}),),
                       "\\frac{1}{2}")
     math_ref = {"answer": "0.5", "answers": ["0.5"], "answer_match": "math"}
@@ -223,3 +273,4 @@ def test_reference_judge_checks_math_answers_for_equivalence():
     [with_qa] = ReferenceJudge()([JudgeRequest("Half of one?", traj, qa_ref)])
     assert with_math.ok and with_qa.ok
     assert with_math.score > with_qa.score  # 1/2 == 0.5 mathematically, not as text
+    assert with_math.critique == with_qa.critique
