@@ -64,7 +64,10 @@ def test_tool_calls_step_the_env_and_unified_feedback_refines():
     env.answer(answer="still wrong")
     assert env.answer(answer="late").startswith("The episode is over")
     rewards = shaped_reward([[{"role": "assistant", "content": "done"}]], environments=[env])
+    # TRL's tool loop makes one row of the whole episode, so shaped_reward can only sum its attempts; the
+    # rollout_func path (test_trl_rollout.py) gives each attempt its own row and reward instead.
     assert rewards == pytest.approx([2 * 0.3 * 0.5])  # two judged attempts, env reward 0, λ·score each
+    assert env._attempt_returns == pytest.approx([0.15, 0.15])  # what the rollout path reports per attempt
     [episode] = factory.pop_finished()
     assert len(episode["attempts"]) == 2 and episode["return_rrm"] == pytest.approx(0.3)
     assert factory.env_steps == 3  # click, answer (refinement starts), answer; the late call is not a step

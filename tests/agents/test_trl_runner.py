@@ -32,7 +32,8 @@ def test_trl_agent_trains_checkpoints_and_resumes(tmp_path_factory):
     assert first.iterations == 2 and first.env_steps >= 4
     rows = read_jsonl(run / "metrics.jsonl")
     assert [r["iteration"] for r in rows] == [1, 2]
-    assert "learner/loss" in rows[0] and "learner/rewards/shaped_reward/mean" in rows[0]
+    assert "learner/loss" in rows[0] and "learner/rewards/attempt_reward/mean" in rows[0]
+    assert "learner/rrm/success_attempt2" in rows[0]  # the rollout_func path: attempts are rows of one group
     ck = latest_checkpoint(run)
     hf = ck.path / "learner" / "hf"
     assert (hf / "adapter_config.json").is_file() and (hf / "trainer_state.json").is_file()
@@ -48,3 +49,22 @@ def test_trl_agent_trains_checkpoints_and_resumes(tmp_path_factory):
 
     result = evaluate_target(run, episodes=2)
     assert result["kind"] == "run" and result["episodes"] == 2
+
+
+def test_trl_agent_can_use_trls_own_tool_loop(tmp_path_factory):
+    from rrm_gym.agents.bridges.trl.backend import TRLBackend
+    from rrm_gym.agents.run.runner import RunContext
+
+    model = str(make_tiny_lm(tmp_path_factory.mktemp("tiny-lm")))
+    run = tmp_path_factory.mktemp("runs")
+    cfg = TrainConfig(agent="trl", model=model, iterations=1, out=str(run), progress=False, tensorboard=False,
+                      agent_opts={"rollout": "tool_loop", "num_tasks": 2})
+    backend = TRLBackend(RunContext(cfg, run))
+    assert backend.rollout is None and backend.trainer.rollout_func is None
+    assert backend.trainer.environment_factories is not None and backend.trainer.args.num_generations == 2
+    attempts = TRLBackend(RunContext(TrainConfig(agent="trl", model=model, out=str(run), progress=False,
+                                                 tensorboard=False, agent_opts={"num_tasks": 2}), run))
+    assert attempts.trainer.rollout_func is attempts.rollout and attempts.trainer.args.num_generations == 4
+    with pytest.raises(ValueError, match="rollout must be one of"):
+        TRLBackend(RunContext(TrainConfig(agent="trl", model=model, out=str(run), agent_opts={"rollout": "x"}),
+                              run))

@@ -1,4 +1,11 @@
-"""``trl``: ``trl.GRPOTrainer`` with :func:`rrm_gym.agents.bridges.trl.env.environment_factory` as a runner backend.
+"""``trl``: ``trl.GRPOTrainer`` on an ``rrm/*`` env with C/R/U feedback, as a runner backend.
+
+By default the trainer's rollouts come from :class:`~rrm_gym.agents.bridges.trl.rollout.ReagentRollout`
+(``rollout_func``) for every feedback mode: each attempt is its own row with its own reward, and under C/U the
+initial and the refined attempts of a task share one GRPO group, as in Reagent-U. Using it for ``none`` and ``reward``
+too (one attempt per row, which is plain GRPO) keeps the four modes on the same rollout code, so runs that compare
+them differ only by their feedback. ``--agent-opt rollout=tool_loop`` uses TRL's own tool loop instead
+(``environment_factory`` + ``shaped_reward``: one row per episode, attempts summed).
 
 ``GRPOTrainer.train()`` owns its loop, so it runs in a worker thread that pauses after every optimizer step (in a
 ``TrainerCallback.on_log``) until the runner asks for the next :meth:`TRLBackend.iteration`; while it is paused the
@@ -6,8 +13,10 @@ runner logs, checkpoints (Trainer-format folder: weights/adapter, optimizer, sch
 reads the episodes the environments recorded. One iteration is one ``GRPOTrainer`` optimizer step.
 
 ``agent_opts`` are ``trl.GRPOConfig`` fields (``num_generations``, ``max_completion_length``, ``use_vllm``,
-``vllm_mode``, ``vllm_server_base_url``, ...) plus ``lora`` (default true), ``lora_r``, ``lora_alpha`` and
-``num_tasks`` (rows of the prompt dataset).
+``vllm_mode``, ``vllm_server_base_url``, ...) plus ``lora`` (default true), ``lora_r``, ``lora_alpha``,
+``num_tasks`` (rows of the prompt dataset), ``rollout`` (``attempts`` or ``tool_loop``), ``max_turns`` and
+``max_reply_tokens`` (per attempt, for ``attempts``). ``num_generations`` is the group size: n samples x attempts
+per sample (2 under C/U with one refinement); its default is 2 samples' worth.
 """
 
 from __future__ import annotations
@@ -23,7 +32,8 @@ from rrm_gym.agents.run.runner import Backend, RunContext
 
 __all__ = ["TRLBackend", "evaluate_trl_checkpoint"]
 
-_OWN_OPTS = ("lora", "lora_r", "lora_alpha", "num_tasks")
+_OWN_OPTS = ("lora", "lora_r", "lora_alpha", "num_tasks", "rollout", "max_turns", "max_reply_tokens")
+_ROLLOUTS = ("attempts", "tool_loop")
 
 
 def _load_tokenizer(path: str) -> Any:
@@ -35,7 +45,7 @@ def _load_tokenizer(path: str) -> Any:
 
 
 class TRLBackend(Backend):
-    """GRPOTrainer (LoRA by default) on ``environment_factory(env, feedback, judge)`` with ``shaped_reward``."""
+    """GRPOTrainer (LoRA by default) with :class:`ReagentRollout` and ``attempt_reward`` (or TRL's tool loop)."""
 
     def __init__(self, ctx: RunContext) -> None:
         os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
@@ -43,17 +53,26 @@ class TRLBackend(Backend):
         from trl import GRPOTrainer
 
         from rrm_gym.agents.bridges.trl.env import environment_factory, make_dataset, make_grpo_config, shaped_reward
+        from rrm_gym.agents.bridges.trl.rollout import ReagentRollout, attempt_reward
         from rrm_gym.models import resolve_model_path
 
         cfg = ctx.config
         self.config = cfg
         opts = {k.replace("-", "_"): v for k, v in cfg.agent_opts.items()}
         own = {k: opts.pop(k) for k in _OWN_OPTS if k in opts}
+        kind = str(own.get("rollout", "attempts"))
+        if kind not in _ROLLOUTS:
+            raise ValueError(f"agent option rollout must be one of {_ROLLOUTS}, got {kind!r}")
         self.model_path = resolve_model_path(cfg.model)
         self.tokenizer = _load_tokenizer(self.model_path)
         self.factory = environment_factory(cfg.env, feedback=cfg.feedback, judge=ctx.judge or "reference",
                                            lam=cfg.lam, max_refinements=cfg.max_refinements, on_error=cfg.on_error,
                                            **cfg.env_kwargs_resolved())
+        self.rollout: ReagentRollout | None = None
+        if kind == "attempts":
+            self.rollout = ReagentRollout(self.factory, max_turns=own.get("max_turns"),
+                                          max_reply_tokens=own.get("max_reply_tokens"))
+            opts.setdefault("num_generations", 2 * self.rollout.attempts)  # 2 samples x their attempts
         max_iter, _ = cfg.budget()
         args = make_grpo_config(str(ctx.run_dir / "trl"), max_steps=max_iter or 1_000_000, seed=cfg.seed, **opts)
         if max_iter is None:
@@ -64,7 +83,14 @@ class TRLBackend(Backend):
 
             peft_config = LoraConfig(r=int(own.get("lora_r", 8)), lora_alpha=int(own.get("lora_alpha", 16)),
                                      target_modules="all-linear", task_type="CAUSAL_LM")
-        dataset = make_dataset(int(own.get("num_tasks", 512)), seed=cfg.seed)
+        num_tasks = int(own.get("num_tasks", 512))
+        if self.rollout is not None:
+            self.rollout.check_config(args)
+            dataset = self.rollout.make_dataset(num_tasks, seed=cfg.seed)
+            generation: dict[str, Any] = {"reward_funcs": attempt_reward, "rollout_func": self.rollout}
+        else:
+            dataset = make_dataset(num_tasks, seed=cfg.seed)
+            generation = {"reward_funcs": shaped_reward, "environment_factory": self.factory}
         model = AutoModelForCausalLM.from_pretrained(self.model_path, dtype="float32")
         self._reports: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._go = threading.Event()
@@ -87,9 +113,8 @@ class TRLBackend(Backend):
                 if backend._stop:
                     control.should_training_stop = True
 
-        self.trainer = GRPOTrainer(model=model, processing_class=self.tokenizer, reward_funcs=shaped_reward,
-                                   args=args, train_dataset=dataset, peft_config=peft_config,
-                                   environment_factory=self.factory, callbacks=[_Pause()])
+        self.trainer = GRPOTrainer(model=model, processing_class=self.tokenizer, args=args, train_dataset=dataset,
+                                   peft_config=peft_config, callbacks=[_Pause()], **generation)
         self._thread: threading.Thread | None = None
         self._resume: str | None = None
 

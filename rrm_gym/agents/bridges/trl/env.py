@@ -13,6 +13,12 @@ holds the judge's critique and the model goes on with its refined attempt in the
 is the reward function: it reads the wrapper's rewards (env reward + λ·score of every attempt) from the instance;
 the trainer never calls the judge itself.
 
+Under C and U this is not Reagent's grouping: TRL's tool loop (``GRPOTrainer._tool_call_loop``) appends every tool
+result and the next reply to the same row's ``completion_ids``, so the refined attempt is the tail of the initial
+attempt's row, and ``_calculate_rewards`` takes one reward per row, so :func:`shaped_reward` sums the attempts. For
+the paper's way (initial and refined attempts as separate members of one GRPO group, each with its own reward) use
+:mod:`rrm_gym.agents.bridges.trl.rollout` (``rollout_func``), which builds its rows on these same instances.
+
 Use :func:`make_dataset` for the prompts: its rows carry a ``seed``, so the ``num_generations`` rollouts of one row
 (GRPO's group) play the same task. :func:`prepare_tokenizer` gives chat templates without tool support (like the
 bundled SmolLM2's) TRL's ChatML tool template.
@@ -44,6 +50,7 @@ __all__ = [
     "EnvironmentFactory",
     "RRMEnvironment",
     "shaped_reward",
+    "tool_functions",
     "make_dataset",
     "make_grpo_config",
     "prepare_tokenizer",
@@ -90,6 +97,8 @@ class RRMEnvironment:
         self._tracker = EpisodeTracker()
         self._done = True
         self._return = 0.0
+        self._attempt = 1
+        self._attempt_returns: list[float] = []  # the wrapper's rewards summed per attempt (env + λ·score under R/U)
         self._last_episode: dict[str, Any] | None = None
 
     def reset(self, **kwargs: Any) -> str:
@@ -101,6 +110,7 @@ class RRMEnvironment:
         obs, info = self._env.reset(seed=None if seed is None else int(seed), options=options)
         self._tracker.start(obs, info)
         self._done, self._return, self._last_episode = False, 0.0, None
+        self._attempt, self._attempt_returns = 1, [0.0]
         return obs
 
     def answer(self, answer: str) -> str:
@@ -117,7 +127,11 @@ class RRMEnvironment:
             return _OVER
         obs, reward, terminated, truncated, info = self._env.step(action)
         self._return += float(reward)
+        self._attempt_returns[-1] += float(reward)
         episode = self._tracker.record(action, obs, float(reward), bool(terminated), bool(truncated), info)
+        if "previous" in info and not (terminated or truncated):  # the attempt ended and a refinement started
+            self._attempt = int(info.get("attempt", self._attempt + 1))
+            self._attempt_returns.append(0.0)
         with self._shared.lock:
             self._shared.env_steps += 1
             if episode is not None:
@@ -129,6 +143,30 @@ class RRMEnvironment:
     def _call_tool(self, name: str, arguments: dict[str, Any]) -> str:
         call = {"name": name, "arguments": {k: v for k, v in arguments.items() if v is not None}}
         return self._act(f"<tool_call>{json.dumps(call, ensure_ascii=False)}</tool_call>")
+
+    def _reply(self, reply: dict[str, Any]) -> list[dict[str, Any]]:
+        """Send one parsed model reply to the env; return the messages that answer it.
+
+        Each tool call is one env step (its result is a ``tool`` message; the env itself explains an unknown tool
+        or bad arguments); a reply without tool calls is sent as text (its observation is a ``user`` message).
+        Calls after the one that ends the attempt are not made.
+        """
+        start, messages = self._attempt, []
+        calls = [c for c in reply.get("tool_calls") or [] if isinstance(c, dict)]
+        if not calls:
+            return [{"role": "user", "content": self._act(str(reply.get("content") or "").strip())}]
+        for call in calls:
+            fn = call.get("function") or {}
+            name, args = str(fn.get("name", "")), fn.get("arguments")
+            args = args if isinstance(args, dict) else {}
+            if name == "answer" and "answer" in args:
+                obs = self.answer(str(args["answer"]))
+            else:
+                obs = self._call_tool(name, args)
+            messages.append({"role": "tool", "name": name, "content": obs})
+            if self._done or self._attempt != start:
+                break
+        return messages
 
     def _finish_with_text(self, text: str) -> None:
         """The rollout ended with plain text: send it as the final action if the episode is still running."""
@@ -169,6 +207,12 @@ def _tool_method(tool: Tool) -> Callable[..., str] | None:
     doc = " ".join(tool.description.split()) or f"The {tool.name} tool."
     method.__doc__ = doc + ("\n\nArgs:\n" + "\n".join(doc_args) if doc_args else "")
     return method
+
+
+def tool_functions(env_class: type) -> list[Callable[..., str]]:
+    """The tool methods of an environment class, as TRL exposes them (public functions but ``reset``)."""
+    return [fn for name, fn in inspect.getmembers(env_class, predicate=inspect.isfunction)
+            if name not in ("reset", "get_reward") and not name.startswith("_")]
 
 
 def _probe_tools(env_id: str, env_kwargs: dict[str, Any], split: str) -> list[Tool]:

@@ -1,23 +1,18 @@
 """Evaluate a model the way the TRL bridge trains it: chat with tool schemas, tool calls parsed by TRL's parser.
 
 Each episode is a conversation ``[system, user: first observation]``; the model's reply is parsed with
-``trl.chat_template_utils.parse_response`` (as ``GRPOTrainer`` does); a tool call runs on an
-:class:`~rrm_gym.agents.bridges.trl.env.RRMEnvironment` (plain env, no feedback) and its result comes back as a ``tool``
-message; a reply without a tool call is sent to the env as the final action and ends the episode. Episodes are
-generated in batches (left padding, greedy).
+``trl.chat_template_utils.parse_response`` (as ``GRPOTrainer`` does) and sent to an
+:class:`~rrm_gym.agents.bridges.trl.env.RRMEnvironment` (plain env, no feedback) as the attempt rollout
+(:mod:`~.rollout`) sends it: each tool call is one env step whose result comes back as a ``tool`` message, and a
+reply without a tool call is sent as text, its observation coming back as a ``user`` message. The episode ends when
+the env ends it or after ``max_turns`` replies. Episodes are generated in batches (left padding, greedy).
 """
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 __all__ = ["evaluate_tool_model"]
-
-
-def _tools_of(env_class: type) -> list[Any]:
-    return [fn for name, fn in inspect.getmembers(env_class, predicate=inspect.isfunction)
-            if name != "reset" and not name.startswith("_")]
 
 
 def evaluate_tool_model(
@@ -56,7 +51,7 @@ def evaluate_tool_model(
     import torch
     from trl.chat_template_utils import add_response_schema, parse_response
 
-    from rrm_gym.agents.bridges.trl.env import SYSTEM_PROMPT_TRL, environment_factory
+    from rrm_gym.agents.bridges.trl.env import SYSTEM_PROMPT_TRL, environment_factory, tool_functions
     from rrm_gym.agents.run.evaluate import EvalResult, wilson_interval
 
     if episodes < 1:
@@ -65,7 +60,7 @@ def evaluate_tool_model(
         add_response_schema(tokenizer)
     tokenizer.padding_side = "left"
     factory = environment_factory(env_id, feedback="none", split=split, **(env_kwargs or {}))
-    tools = _tools_of(factory.env_class)
+    tools = tool_functions(factory.env_class)
     device = next(model.parameters()).device
     results: list[tuple[str, bool, float, int]] = []
     from rich.progress import Progress
@@ -95,19 +90,8 @@ def evaluate_tool_model(
                     ids = [t for t in out[row, width:].tolist() if t != tokenizer.pad_token_id]
                     reply = parse_response(tokenizer, ids, prefix=prefix, tools=tools)
                     turns[i] += 1
-                    calls = reply.get("tool_calls") or []
                     convs[i].append(reply)
-                    if calls:
-                        fn = calls[0].get("function", {})
-                        method = getattr(envs[i], str(fn.get("name", "")), None)
-                        try:
-                            result = method(**dict(fn.get("arguments") or {})) if callable(method) else \
-                                f"Tool {fn.get('name')} not found."
-                        except TypeError as exc:
-                            result = f"Error: {exc}"
-                        convs[i].append({"role": "tool", "name": str(fn.get("name", "")), "content": str(result)})
-                    else:
-                        envs[i]._finish_with_text(str(reply.get("content") or ""))
+                    convs[i] += envs[i]._reply(reply)  # tool results, or the env's answer to plain text
                     if not envs[i]._done and turns[i] < max_turns:
                         still.append(i)
                 active = still
