@@ -4,7 +4,7 @@ Both sides decode the same prompts (first observations of ``rrm/WebWalker-v0`` t
 with the same model object, batch size and ``max_new_tokens``, greedily, so they produce the same tokens and do the
 same work; ours additionally renders and tokenizes the conversations, fits the prompt budget and returns per-token
 log-probs and value-head values. Rounds alternate the order of the two sides; the median time of each side is
-compared. Prints tokens/s of each side and the ratio (goal: ours >= 0.9x raw).
+compared. Prints tokens/s of each side and the ratio (goal: ours >= 0.9x raw), then one JSON line.
 
 Usage: python benchmarks/rollout_throughput.py [--batch 8] [--new-tokens 48] [--rounds 3]
 """
@@ -12,6 +12,7 @@ Usage: python benchmarks/rollout_throughput.py [--batch 8] [--new-tokens 48] [--
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import time
@@ -31,15 +32,14 @@ def main() -> None:
     import torch
 
     import rrm_gym  # noqa: F401
-    from rrm_gym.agents.llm.conversation import SYSTEM_PROMPT_AGENT
-    from rrm_gym.agents.llm.policy import LLMPolicy
+    from rrm_gym.agents import LLMPolicy
 
-    policy = LLMPolicy(args.model, seed=0, max_new_tokens=args.new_tokens)
+    policy = LLMPolicy(args.model, seed=0, max_new_tokens=args.new_tokens, action_mode="generate")
     env = gym.make("rrm/WebWalker-v0", difficulty="easy")
     convs = []
     for k in range(args.batch):
         obs, _ = env.reset(seed=k)
-        convs.append([{"role": "system", "content": SYSTEM_PROMPT_AGENT}, {"role": "user", "content": obs}])
+        convs.append([{"role": "system", "content": policy.system_prompt}, {"role": "user", "content": obs}])
     prompts = [policy.encode_prompt(c)[0] for c in convs]
     width = max(len(p) for p in prompts)
     ids = torch.full((len(prompts), width), policy.pad_id, dtype=torch.long)
@@ -75,7 +75,11 @@ def main() -> None:
     print(f"raw model.generate : {tokens['raw']} tokens in {t_raw:.2f}s = {tps_raw:.1f} tokens/s")
     print(f"LLMPolicy.generate : {tokens['ours']} tokens in {t_ours:.2f}s = {tps_ours:.1f} tokens/s "
           "(+ chat template, log-probs, values)")
-    print(f"ratio ours/raw = {tps_ours / tps_raw:.3f}x (goal >= 0.9x)")
+    ratio = tps_ours / tps_raw
+    print(f"ratio ours/raw = {ratio:.3f}x (goal >= 0.9x)")
+    print(json.dumps({"benchmark": f"rollout_throughput[batch {args.batch}, {args.new_tokens} new tokens]",
+                      "ours": round(tps_ours, 2), "baseline": round(tps_raw, 2), "ratio": round(ratio, 3),
+                      "goal": "LLMPolicy.generate / raw model.generate tokens/s >= 0.9", "met": ratio >= 0.9}))
 
 
 if __name__ == "__main__":

@@ -1,12 +1,16 @@
 """``HFJudge``: an Agent-RRM judge run in-process with Hugging Face transformers, with batched generation.
 
 torch and transformers are imported inside :class:`HFJudge`, never at module import. Prompts are built with the
-model's chat template, sorted by length and generated in batches of ``batch_size`` (sorting keeps padding small),
-then put back in request order. The system prompt is the same for every request, so its key/value cache is computed
-once and shared: each batch is laid out as ``[system prompt][padding][user part]`` with the padding masked out and
-position ids that skip it, and only the user parts are run through the model. A reply that does not parse (small
-models often ramble) becomes an ``ok=False`` judgement; a failed generation becomes ``ok=False`` judgements for its
-batch. Nothing raises.
+model's chat template and generated with continuous batching (:mod:`rrm_gym.judges.hf_engine`): up to
+``batch_size`` replies decode together and a finished reply's slot takes the next request at once, so a batch no
+longer lasts as long as its longest reply; each reply stops at ``</score>``. Settings the engine does not implement
+(and ``engine="generate"``) use ``model.generate`` on batches of ``batch_size`` sorted by length instead.
+
+The system prompt is the same for every request, so its key/value cache is computed once and shared: the engine
+prefills each user part on top of it, and a ``generate`` batch is laid out as ``[system prompt][padding][user
+part]`` with the padding masked out and position ids that skip it, so only the user parts are run through the model.
+A reply that does not parse (small models often ramble) becomes an ``ok=False`` judgement; a failed generation
+becomes ``ok=False`` judgements for its batch. Nothing raises.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ class HFJudge:
     Args:
         model: Path of a model folder; ``None`` (or ``"smollm2"``) is the bundled SmolLM2-135M-Instruct.
         max_new_tokens: Generation budget per judgement.
-        batch_size: Requests generated together in one ``generate`` call.
+        batch_size: Replies decoded together (continuous batching slots; ``generate`` batch size).
         temperature: 0 for greedy decoding, > 0 to sample.
         device: ``"cpu"``, ``"cuda"``, ...; default CUDA when available, else CPU.
         max_trajectory_tokens: Token budget of the serialised trajectory, counted with the model's tokenizer.
@@ -39,6 +43,9 @@ class HFJudge:
         model_kwargs: Extra arguments for ``AutoModelForCausalLM.from_pretrained`` (e.g.
             ``{"attn_implementation": "eager"}``).
         generation_kwargs: Extra arguments for ``generate`` (e.g. ``{"top_p": 0.9}`` or ``{"min_new_tokens": 64}``).
+        stop_strings: A reply ends with the token that completes one of these (default ``</score>``: the Agent-RRM
+            reply is over); stored in ``generation_kwargs`` so it is part of the cache key. ``()`` for none.
+        engine: ``"continuous"`` (continuous batching) or ``"generate"`` (``model.generate`` on static batches).
 
     Example:
         >>> from rrm_gym.types import Trajectory
@@ -59,11 +66,15 @@ class HFJudge:
         prefix_cache: bool = True,
         model_kwargs: dict[str, Any] | None = None,
         generation_kwargs: dict[str, Any] | None = None,
+        stop_strings: tuple[str, ...] | list[str] = ("</score>",),
+        engine: str = "continuous",
     ) -> None:
         if max_new_tokens < 1 or batch_size < 1 or max_trajectory_tokens < 1:
             raise ValueError("max_new_tokens, batch_size and max_trajectory_tokens must be positive")
         if temperature < 0:
             raise ValueError(f"temperature must be >= 0, got {temperature}")
+        if engine not in ("continuous", "generate"):
+            raise ValueError(f"engine must be 'continuous' or 'generate', got {engine!r}")
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -87,6 +98,11 @@ class HFJudge:
         self.model = AutoModelForCausalLM.from_pretrained(self.model_path, **kwargs).to(self.device)
         self.model.eval()
         self.generation_kwargs = dict(generation_kwargs or {})
+        if stop_strings:
+            self.generation_kwargs.setdefault("stop_strings", list(stop_strings))
+        self.engine = engine
+        self.engine_stats: dict[str, float] = {}  # prefills, decode steps, row steps, seconds
+        self.engine_error: str | None = None  # why the engine fell back to ``generate``, if it did
         self.prefix_cache = bool(prefix_cache)
         self._prefix: tuple[list[int], Any, str] | bool | None = None
 
@@ -174,12 +190,39 @@ class HFJudge:
         batch_cache.batch_repeat_interleave(len(rows))
         return ids, mask, {key: batch_cache}
 
-    def _run(self, ids: Any, mask: Any, extra: dict[str, Any]) -> list[str]:
+    def _generation_params(self) -> dict[str, Any]:
+        """The arguments of ``generate`` (and of the continuous-batching engine)."""
         gen: dict[str, Any] = {"max_new_tokens": self.max_new_tokens, "pad_token_id": self.tokenizer.pad_token_id}
         gen["do_sample"] = self.temperature > 0
         if self.temperature > 0:
             gen["temperature"] = self.temperature
         gen.update(self.generation_kwargs)
+        if gen.get("stop_strings"):
+            gen["tokenizer"] = self.tokenizer  # generate needs it to match stop strings
+        return gen
+
+    def _continuous(self, rows: list[list[int]]) -> list[str] | None:
+        """Replies by continuous batching, or ``None`` when the engine is off or cannot run these settings."""
+        from rrm_gym.judges.hf_engine import ContinuousBatcher, sampling_from
+
+        if self.engine != "continuous":
+            return None
+        sampling = sampling_from(self._generation_params(), self.model.generation_config)
+        if sampling is None:
+            return None
+        prefix = self._shared_prefix()
+        import inspect
+
+        arg = "cache" if "cache" in inspect.signature(self.model.forward).parameters else "past_key_values"
+        batcher = ContinuousBatcher(self.model, self.tokenizer, sampling, self.batch_size, prefix=prefix,
+                                    cache_arg=arg)
+        replies = batcher.generate(rows)
+        for key, value in batcher.stats.items():
+            self.engine_stats[key] = self.engine_stats.get(key, 0) + value
+        return self.tokenizer.batch_decode(replies, skip_special_tokens=True)
+
+    def _run(self, ids: Any, mask: Any, extra: dict[str, Any]) -> list[str]:
+        gen = self._generation_params()
         with self._torch.inference_mode():
             out = self.model.generate(
                 input_ids=ids.to(self.device), attention_mask=mask.to(self.device), **gen, **extra
@@ -198,6 +241,17 @@ class HFJudge:
             except Exception as exc:  # noqa: BLE001 - a bad request must not sink the batch
                 results[i] = Judgement.failure(f"cannot build prompt: {type(exc).__name__}: {exc}", judge=self.name)
         rows.sort(key=lambda item: len(item[1]))  # similar lengths together: less padding
+        if rows and self.engine == "continuous":
+            began = time.perf_counter()
+            try:
+                texts = self._continuous([r for _, r in rows])
+            except Exception as exc:  # noqa: BLE001 - a model the engine cannot drive: generate from now on
+                self.engine, self.engine_error, texts = "generate", f"{type(exc).__name__}: {exc}", None
+            if texts is not None:
+                latency = (time.perf_counter() - began) / len(rows)
+                for (i, _), text in zip(rows, texts, strict=True):
+                    results[i] = parse_judgement(text, judge=self.name, latency_s=latency)
+                rows = []
         for start in range(0, len(rows), self.batch_size):
             chunk = rows[start : start + self.batch_size]
             began = time.perf_counter()

@@ -1,16 +1,19 @@
 """Shared pieces of the feedback wrappers, used by the single-env and the vector wrappers alike.
 
 Recording an attempt, deciding what a judgement does, and the observation that carries a critique to the agent.
+Recording is one tuple per step: the :class:`Turn` objects of a trajectory are built only when they are read.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from rrm_gym.types import Judgement, JudgeRequest, Trajectory, Turn
+from rrm_gym.wrappers._info_view import MISSING, unbatch_one
 
-__all__ = ["AttemptRecorder", "FeedbackSettings", "Outcome", "decide", "refinement_observation", "GENERIC_CRITIQUE"]
+__all__ = ["AttemptRecorder", "FeedbackSettings", "LazyTrajectory", "Outcome", "decide", "refinement_observation",
+           "GENERIC_CRITIQUE"]
 
 GENERIC_CRITIQUE = (
     "No reviewer feedback is available for this attempt. Re-check each step: did you visit the pages or use the "
@@ -21,6 +24,10 @@ _SKIP_INFO = frozenset(
     {"valid_actions", "question", "rrm", "reward_env", "reward_rrm", "attempt", "trajectory", "previous",
      "final_obs", "final_info", "episode"}
 )
+# A recorded step: (action, observation, reward, info, index, final_answer, is_success). ``index`` is None for a
+# plain info dict; for a sub-env of a vector env ``info`` is the batched infos, ``index`` the sub-env, and the two
+# last items its ``final_answer`` (None when absent) and ``is_success`` (MISSING when absent), read when recorded.
+Step = tuple[Any, Any, float, Any, "int | None", Any, Any]
 _PREVIEW_CHARS = 300
 _PREVIEW_TURNS = 8
 
@@ -29,9 +36,79 @@ def _turn_info(info: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in info.items() if k not in _SKIP_INFO and k[:1] != "_"}
 
 
-@dataclass
+def _turn(step: Step) -> Turn:
+    action, observation, reward, info, index, _, _ = step
+    if index is not None:  # a sub-env of a vector env: its info is still inside the batched infos
+        info = unbatch_one(info, index)
+    act = action if isinstance(action, str) else repr(action)
+    return Turn(str(observation), act, float(reward), _turn_info(info))
+
+
+class _LazyTurns:
+    """Non-data descriptor: builds ``turns`` from the recorded steps on first read and stores them on the instance."""
+
+    def __get__(self, obj: Any, owner: type | None = None) -> tuple[Turn, ...]:
+        if obj is None:
+            return ()
+        state = obj.__dict__
+        steps = state.get("_steps")
+        if steps is None:  # another thread built them meanwhile
+            return state.get("turns", ())
+        turns = tuple(_turn(step) for step in steps)
+        state["turns"] = turns  # from now on the instance attribute is found first
+        state.pop("_steps", None)
+        return turns
+
+
+class LazyTrajectory(Trajectory):
+    """A :class:`~rrm_gym.types.Trajectory` whose :class:`~rrm_gym.types.Turn` objects are built when first read.
+
+    Recording a step costs one tuple; a judge that reads ``turns`` (to serialise them) pays for building them once,
+    a judge that does not never does. It equals, hashes, prints and pickles as the plain ``Trajectory``.
+
+    Example:
+        >>> rec = AttemptRecorder()
+        >>> rec.start("Question: Who?", {"question": "Who?"})
+        >>> rec.record("\\\\boxed{Ada}", "done", 1.0, {"final_answer": "Ada"})
+        >>> traj = rec.trajectory()
+        >>> traj == Trajectory(None, "Who?", tuple(traj.turns), "Ada"), traj.turns[0].observation
+        (True, 'done')
+    """
+
+    turns = _LazyTurns()  # type: ignore[assignment]
+
+    @classmethod
+    def of(cls, task_id: str | None, question: str, steps: tuple[Step, ...],
+           final_answer: str | None) -> LazyTrajectory:
+        """A trajectory over recorded steps (see ``Step``)."""
+        traj = object.__new__(cls)
+        traj.__dict__.update(task_id=task_id, question=question, final_answer=final_answer, _steps=steps)
+        return traj
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.task_id, self.question, self.turns, self.final_answer)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Trajectory):
+            return self._fields() == (other.task_id, other.question, other.turns, other.final_answer)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return (f"Trajectory(task_id={self.task_id!r}, question={self.question!r}, turns={self.turns!r}, "
+                f"final_answer={self.final_answer!r})")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Trajectory, self._fields())
+
+
 class AttemptRecorder:
-    """Records one attempt of one env: the question, the task id, the turns.
+    """Records one attempt of one env: the question, the task id, the steps (kept raw, as tuples).
+
+    ``final_answer``, ``is_success`` and ``reward_env`` are read from the recorded steps when asked for; the
+    trajectory's :class:`Turn` objects are built only when someone reads them (see :class:`LazyTrajectory`).
 
     Example:
         >>> rec = AttemptRecorder()
@@ -41,51 +118,79 @@ class AttemptRecorder:
         'Ada'
     """
 
-    question: str = ""
-    task_id: str | None = None
-    first_observation: str = ""
-    _raw: list[tuple[Any, Any, float, dict[str, Any]]] = field(default_factory=list, repr=False)
-    _turns: list[Turn] = field(default_factory=list, repr=False)
-    final_answer: str | None = None
-    reward_env: float = 0.0
-    is_success: bool | None = None
-    reference: dict[str, Any] | None = None
+    __slots__ = ("question", "task_id", "first_observation", "reference", "steps", "_scan", "_trajectory")
+
+    def __init__(self) -> None:
+        self.question = ""
+        self.task_id: str | None = None
+        self.first_observation = ""
+        self.reference: dict[str, Any] | None = None
+        self.steps: list[Step] = []
+        self._scan: tuple[int, str | None, bool | None, float] = (0, None, None, 0.0)
+        self._trajectory: tuple[int, LazyTrajectory] | None = None
 
     def start(self, observation: str, info: dict[str, Any], reference: dict[str, Any] | None = None) -> None:
         """Begin an attempt from a reset observation and info."""
-        question = info.get("question")
+        self.begin(observation, info.get("question"), info.get("task_id"), reference)
+
+    def begin(self, observation: Any, question: Any, task_id: Any, reference: dict[str, Any] | None = None) -> None:
+        """Begin an attempt from a reset observation and the info's ``question`` and ``task_id``."""
         self.question = str(question) if question else str(observation)
-        task_id = info.get("task_id")
         self.task_id = None if task_id is None else str(task_id)
         self.first_observation = str(observation)
-        self._raw, self._turns = [], []
-        self.final_answer = None
-        self.reward_env = 0.0
-        self.is_success = None
+        self.steps = []
+        self._scan = (0, None, None, 0.0)
+        self._trajectory = None
         self.reference = reference
 
     def record(self, action: Any, observation: Any, reward: float, info: dict[str, Any]) -> None:
-        """Add one step (kept raw; :class:`Turn` objects are built once, when the trajectory is asked for)."""
-        self._raw.append((action, observation, reward, info))
-        self.reward_env += reward
-        answer = info.get("final_answer")
-        if answer is not None:
-            self.final_answer = str(answer)
-        if "is_success" in info:
-            self.is_success = bool(info["is_success"])
+        """Add one step (kept raw; :class:`Turn` objects are built once, when the trajectory's turns are read)."""
+        self.steps.append((action, observation, reward, info, None, None, None))
+
+    def _scanned(self) -> tuple[int, str | None, bool | None, float]:
+        """``(steps scanned, final_answer, is_success, reward_env)``, brought up to date with the steps."""
+        done, answer, success, total = self._scan
+        if done == len(self.steps):
+            return self._scan
+        for _, _, reward, info, index, value, flag in self.steps[done:]:
+            total += reward
+            if index is None:
+                value = info.get("final_answer")
+                flag = info.get("is_success", MISSING)
+            if value is not None and value is not MISSING:
+                answer = str(value)
+            if flag is not MISSING:
+                success = bool(flag)
+        self._scan = (len(self.steps), answer, success, total)
+        return self._scan
+
+    @property
+    def final_answer(self) -> str | None:
+        """The last final answer given in the attempt, if any."""
+        return self._scanned()[1]
+
+    @property
+    def is_success(self) -> bool | None:
+        """The last ``info["is_success"]`` of the attempt, if any."""
+        return self._scanned()[2]
+
+    @property
+    def reward_env(self) -> float:
+        """The attempt's summed env reward."""
+        return self._scanned()[3]
 
     @property
     def turns(self) -> list[Turn]:
         """The attempt's steps as :class:`Turn` objects."""
-        if len(self._turns) < len(self._raw):
-            for action, obs, reward, info in self._raw[len(self._turns):]:
-                act = action if isinstance(action, str) else repr(action)
-                self._turns.append(Turn(str(obs), act, float(reward), _turn_info(info)))
-        return self._turns
+        return list(self.trajectory().turns)
 
     def trajectory(self) -> Trajectory:
-        """The attempt so far."""
-        return Trajectory(self.task_id, self.question, tuple(self.turns), self.final_answer)
+        """The attempt so far (the same object until another step is recorded)."""
+        cached = self._trajectory
+        if cached is None or cached[0] != len(self.steps):
+            traj = LazyTrajectory.of(self.task_id, self.question, tuple(self.steps), self.final_answer)
+            self._trajectory = cached = (len(self.steps), traj)
+        return cached[1]
 
     def request(self) -> JudgeRequest:
         """The judge request for this attempt."""
@@ -93,8 +198,8 @@ class AttemptRecorder:
 
     def summary(self) -> dict[str, Any]:
         """What ``info["previous"]`` says about a finished attempt."""
-        return {"reward_env": self.reward_env, "is_success": self.is_success, "final_answer": self.final_answer,
-                "num_turns": len(self._raw)}
+        _, answer, success, total = self._scanned()
+        return {"reward_env": total, "is_success": success, "final_answer": answer, "num_turns": len(self.steps)}
 
 
 @dataclass(frozen=True)
@@ -116,8 +221,7 @@ class FeedbackSettings:
         return self.shape or (self.refine and attempt <= self.max_refinements)
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """The effect of one judgement: reward added and whether (and with what critique) to refine."""
 
     reward_rrm: float
@@ -134,12 +238,19 @@ def decide(settings: FeedbackSettings, judgement: Judgement | None, attempt: int
         return Outcome(0.0, False, "")
     reward = settings.lam * float(judgement.score) if (settings.shape and ok) else 0.0
     refine = settings.refine and attempt <= settings.max_refinements
-    critique = judgement.critique.strip() if ok and judgement.critique.strip() else GENERIC_CRITIQUE
-    return Outcome(reward, refine, critique)
+    critique = judgement.critique.strip() if ok else ""
+    return Outcome(reward, refine, critique or GENERIC_CRITIQUE)
 
 
 def _clip(text: str, limit: int = _PREVIEW_CHARS) -> str:
-    text = " ".join(str(text)[: limit * 4].split())
+    """Whitespace collapsed, cut to ``limit`` characters with ``...`` (of the first ``4 * limit`` characters)."""
+    text = str(text)
+    probe = limit + limit // 4 + 8
+    if len(text) > probe:  # the collapsed start of a prefix is a prefix of the collapsed whole: often enough
+        head = " ".join(text[:probe].split())
+        if len(head) > limit:
+            return head[: limit - 3] + "..."
+    text = " ".join(text[: limit * 4].split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -149,15 +260,17 @@ def refinement_observation(reset_observation: str, recorder: AttemptRecorder, cr
     if recorder.question and recorder.question not in reset_observation:
         lines.insert(0, f"Question: {recorder.question}")
     lines.append(f"\n## Your previous attempt (attempt {attempt - 1})")
-    turns = recorder.turns
-    skipped = max(0, len(turns) - _PREVIEW_TURNS)
+    steps = recorder.steps
+    skipped = max(0, len(steps) - _PREVIEW_TURNS)
     if skipped:
         lines.append(f"[... {skipped} earlier steps omitted ...]")
-    for n, turn in enumerate(turns[skipped:], start=skipped + 1):
-        lines.append(f"Step {n}: {_clip(turn.action)}\n  -> {_clip(turn.observation, 160)}")
-    if not turns:
+    for n, (action, observation, *_) in enumerate(steps[skipped:], start=skipped + 1):
+        act = action if isinstance(action, str) else repr(action)
+        lines.append(f"Step {n}: {_clip(act)}\n  -> {_clip(observation, 160)}")
+    if not steps:
         lines.append("(no actions)")
-    answer = recorder.final_answer if recorder.final_answer is not None else "(no final answer given)"
+    answer = recorder.final_answer
+    answer = answer if answer is not None else "(no final answer given)"
     lines.append(f"Final answer: {_clip(answer)}")
     lines.append(f"\n## Reviewer critique\n{critique}")
     lines.append(f"\nThis is attempt {attempt}. Use the critique, avoid the same mistakes, and give your final "

@@ -1,8 +1,9 @@
 """``FeedbackWrapper``: the one mechanism behind the C, R and U wrappers for a single env.
 
-It records each attempt itself (so it works on any env with ``str`` observations and actions), calls the judge once
-per finished attempt, and then, depending on its settings, shapes the reward (R), restarts the same task with the
-critique in the observation (C), or both (U).
+It records each attempt itself (so it works on any env with ``str`` observations and actions; one tuple per step,
+the trajectory's turns are built only when read), calls the judge once per finished attempt, and then, depending
+on its settings, shapes the reward (R), restarts the same task with the critique in the observation (C), or both
+(U).
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ class FeedbackWrapper(gym.Wrapper[str, str, str, str]):
         self._reset_options: dict[str, Any] = {}
         self._seed_rng: random.Random | None = None
         self._replay_by_seed = True
+        self._reference_hook: Any = None  # the env's bound ``judge_reference`` (looked up once), or False
 
     # ------------------------------------------------------------------ gymnasium API
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
@@ -82,18 +84,22 @@ class FeedbackWrapper(gym.Wrapper[str, str, str, str]):
         obs, info = self.env.reset(seed=seed, options=dict(self._reset_options))
         self._replay_by_seed = info.get("task_id") is None  # envs with task ids are replayed by id, not seed
         self._attempt = 1
-        self._recorder.start(obs, info, get_reference(self.env))
+        self._recorder.start(obs, info, self._reference())
         return obs, {**info, "attempt": 1, "reward_env": 0.0, "reward_rrm": 0.0}
 
     def step(self, action: str) -> tuple[str, SupportsFloat, bool, bool, dict[str, Any]]:
         """Step the env; at the end of an attempt judge it and apply the feedback."""
         obs, reward, terminated, truncated, info = self.env.step(action)
         reward_env = float(reward)
-        self._recorder.record(action, obs, reward_env, info)
-        info = {**info, "attempt": self._attempt, "reward_env": reward_env, "reward_rrm": 0.0}
+        self._recorder.steps.append((action, obs, reward_env, info, None, None, None))  # raw; turns are built when read
+        out = dict(info)  # the env's dict stays as recorded
+        out["attempt"], out["reward_env"], out["reward_rrm"] = self._attempt, reward_env, 0.0
         if not (terminated or truncated):
-            return obs, reward_env, terminated, truncated, info
+            return obs, reward_env, terminated, truncated, out
+        return self._end_attempt(obs, reward_env, terminated, truncated, out)
 
+    def _end_attempt(self, obs: str, reward_env: float, terminated: bool, truncated: bool,
+                     info: dict[str, Any]) -> tuple[str, SupportsFloat, bool, bool, dict[str, Any]]:
         judgement = self._judge() if self.settings.needs_judge(self._attempt) else None
         outcome = decide(self.settings, judgement, self._attempt)
         if judgement is not None:
@@ -109,7 +115,7 @@ class FeedbackWrapper(gym.Wrapper[str, str, str, str]):
         self._attempt += 1
         self.stats["refinements"] += 1
         self._recorder = AttemptRecorder()
-        self._recorder.start(new_obs, reset_info, get_reference(self.env))
+        self._recorder.start(new_obs, reset_info, self._reference())
         refined = refinement_observation(new_obs, previous, outcome.critique, self._attempt)
         out_info = {**reset_info, "attempt": self._attempt, "reward_env": reward_env,
                     "reward_rrm": outcome.reward_rrm, "previous": previous.summary()}
@@ -127,6 +133,23 @@ class FeedbackWrapper(gym.Wrapper[str, str, str, str]):
         if not judgement.ok:
             self.stats["failures"] += 1
         return judgement
+
+    def _reference(self) -> dict[str, Any] | None:
+        """:func:`get_reference` of the env, with the wrapper-chain lookup of ``judge_reference`` done once."""
+        hook = self._reference_hook
+        if hook is None:
+            try:
+                hook = self.env.get_wrapper_attr("judge_reference")
+            except AttributeError:
+                hook = False
+            self._reference_hook = hook
+        if hook is False:
+            return None
+        try:
+            ref = hook()
+        except Exception:  # noqa: BLE001 - a foreign env's hook must not break a step
+            return None
+        return dict(ref) if isinstance(ref, dict) else None
 
     def _replay_task(self, task_id: str | None) -> tuple[str, dict[str, Any]]:
         options = dict(self._reset_options)

@@ -62,7 +62,9 @@ def test_prompt_uses_the_tokenizer_budget_and_never_the_reference(judge):
     assert judge.count_tokens(trajectory) <= 200
     assert trajectory == serialize_trajectory(long, 200, judge.count_tokens)
     key = judge.cache_key(request(good_trajectory()))
-    assert key["params"] == {"max_new_tokens": 24, "temperature": 0.0, "dtype": "torch.float32"}
+    # the stop at </score> changes what is written, so it is part of the key
+    assert key["params"] == {"max_new_tokens": 24, "temperature": 0.0, "stop_strings": ["</score>"],
+                             "dtype": "torch.float32"}
     assert REFERENCE["answers"][1] not in str(key)
     assert judge.count_prompt_tokens(request(good_trajectory())) > judge.count_tokens(SYSTEM_PROMPT)
 

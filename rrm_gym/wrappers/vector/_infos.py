@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
+from itertools import compress
+from operator import not_
 from typing import Any
 
 import numpy as np
 
-__all__ = ["unbatch_infos", "batch_infos"]
+from rrm_gym.wrappers._info_view import MISSING, _item, info_value, unbatch_one
 
-
-def _item(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+__all__ = ["unbatch_infos", "batch_infos", "unbatch_one", "info_value", "rebatch", "MISSING"]
 
 
 def unbatch_infos(infos: dict[str, Any], num_envs: int) -> list[dict[str, Any]]:
@@ -66,7 +64,7 @@ def _add(vector_infos: dict[str, Any], env_info: dict[str, Any], i: int, num_env
                 if type(value) in (int, float, bool) or isinstance(value, np.number):
                     array = np.zeros(num_envs, dtype=type(value))
                 else:
-                    array = np.full(num_envs, fill_value=None, dtype=object)
+                    array = np.empty(num_envs, dtype=object)
             elif array.dtype != object and not (type(value) in (int, float, bool) or isinstance(value, np.number)):
                 array = array.astype(object)
             elif array.dtype.kind in "biu" and isinstance(value, (float, np.floating)):
@@ -81,3 +79,302 @@ def _add(vector_infos: dict[str, Any], env_info: dict[str, Any], i: int, num_env
             mask = np.zeros(num_envs, dtype=np.bool_)
         mask[i] = True
         vector_infos[key], vector_infos[f"_{key}"] = array, mask
+
+
+# ---------------------------------------------------------------------------------------------------------- rebatch
+_NUMERIC_DTYPES = {"b": np.bool_, "i": np.int64, "f": np.float64}
+_PLAIN = {bool: np.bool_, int: np.int64, float: np.float64}
+
+
+_SAFE_TYPES = {str, list, tuple, type(None)}  # object-array item types that pass through batch_infos unchanged
+
+
+def _flags(mask: Any, n: int) -> list[bool]:
+    """A ``_key`` mask as a list of ``bool`` (``None``: every sub-env)."""
+    if mask is None:
+        return [True] * n
+    if isinstance(mask, np.ndarray) and mask.dtype == np.bool_:
+        return mask.tolist()
+    return [bool(mask[i]) for i in range(n)]
+
+
+def _safe(types: set[type]) -> bool:
+    """Whether object-array items of these types come out of unbatching and batching again unchanged."""
+    if types <= _SAFE_TYPES:
+        return True
+    if any(issubclass(t, (np.generic, dict)) for t in types):
+        return False
+    _SAFE_TYPES.update(types)
+    return True
+
+
+def _absent(flags: list[bool]) -> list[int]:
+    return list(compress(range(len(flags)), map(not_, flags))) if False in flags else []
+
+
+def _fast_array(value: Any, flags: list[bool], n: int) -> np.ndarray | None:
+    """What ``batch_infos`` makes of the items of a batched array at ``flags``, or ``None`` (use the exact path)."""
+    if type(value) is not np.ndarray or value.shape != (n,):
+        return None
+    kind = value.dtype.kind
+    dtype = _NUMERIC_DTYPES.get(kind)
+    if kind == "u" and value.dtype.itemsize < 8:
+        dtype = np.int64
+    if dtype is not None:  # items become Python bool/int/float, batched back as bool/int64/float64
+        out = value.astype(dtype)
+        fill: Any = 0
+    elif kind == "O":
+        items = value.tolist()
+        if type(items[flags.index(True)]) in _PLAIN or not _safe(set(map(type, items))):
+            return None  # a number first makes a numeric array; numpy scalars and dicts change type: exact path
+        out, fill = value.copy(), None
+    else:
+        return None
+    absent = _absent(flags)
+    if absent:
+        out[absent] = fill
+    return out
+
+
+def _fast_nested(infos: dict[str, Any], outer: list[bool], n: int) -> dict[str, Any] | None:
+    """``batch_infos`` of the nested dicts ``unbatch_one(infos, i)`` of the sub-envs in ``outer``, or ``None``."""
+    keys = [k for k in infos if not (k.startswith("_") and k[1:] in infos)]
+    found = []
+    for pos, key in enumerate(keys):
+        flags = [f and o for f, o in zip(_flags(infos.get(f"_{key}"), n), outer, strict=True)]
+        if True not in flags:
+            continue
+        value = infos[key]
+        array = _fast_nested(value, flags, n) if isinstance(value, dict) else _fast_array(value, flags, n)
+        if array is None or f"_{key}" in keys:
+            return None
+        found.append((flags.index(True), pos, key, array, np.array(flags, dtype=np.bool_)))
+    out: dict[str, Any] = {}
+    for _, _, key, array, mask in sorted(found, key=lambda f: (f[0], f[1])):
+        out[key], out[f"_{key}"] = array, mask
+    return out
+
+
+def rebatch(infos: dict[str, Any], num_envs: int, extras: list[tuple[str, Any]],
+            replaced: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """Batch the step's vector ``infos`` plus the wrapper's keys, without unbatching every sub-env.
+
+    The result equals ``batch_infos(per_env)`` (keys, order, dtypes, masks, values) where ``per_env[i]`` is
+    ``replaced[i]`` for the sub-envs given there, and otherwise ``unbatch_one(infos, i)`` with each extra set on it
+    in order: an ``ndarray`` extra (float64 or int64) sets item ``i`` on every sub-env, a ``dict`` extra only on the
+    sub-envs it names. Arrays of bools, ints, floats and plain objects are copied whole; anything else (numpy
+    scalars in object arrays, 2-D arrays, ...) goes through the exact per-env path of :func:`batch_infos`. Every
+    array returned is new, so the batched ``infos`` stay as the env returned them.
+    """
+    n = num_envs
+    env_keys = [k for k in infos if not (k.startswith("_") and k[1:] in infos)]
+    extra_keys = [k for k, _ in extras]
+    keys = {*env_keys, *extra_keys}
+    if len(keys) < len(env_keys) + len(extra_keys) or any(f"_{k}" in keys for k in keys):
+        return _exact(infos, n, extras, replaced)  # a wrapper key that the env has too, or a key that is a mask
+    rows = sorted(replaced.items())
+    ranks = {j: {k: r for r, k in enumerate(d)} for j, d in rows}
+    live = [i not in replaced for i in range(n)]
+    found: list[tuple[int, int, str, Any, Any]] = []
+    only_replaced = list(dict.fromkeys(k for _, d in rows for k in d if k not in keys))
+    columns = [*((k, infos[k]) for k in env_keys), *extras, *((k, None) for k in only_replaced)]
+    for rank, (key, value) in enumerate(columns):
+        mine = [(j, d[key]) for j, d in rows if key in d] if rows else []
+        quick = _quick(value, infos.get(f"_{key}") if rank < len(env_keys) else _ALL, n, replaced, mine)
+        if quick is not None:
+            first, array, mask = quick
+            if mine and mine[0][0] < first:
+                first, rank = mine[0][0], ranks[mine[0][0]][key]
+            if first < n:
+                found.append((first, rank, key, array, mask))
+            continue
+        if rank < len(env_keys):
+            flags = _flags(infos.get(f"_{key}"), n)
+            for j in replaced:
+                flags[j] = False
+        elif isinstance(value, np.ndarray):
+            flags = list(live)
+        else:
+            flags = [False] * n
+            for i in value or ():
+                flags[i] = i not in replaced
+        first = flags.index(True) if True in flags else n
+        if mine and mine[0][0] < first:
+            first, rank = mine[0][0], ranks[mine[0][0]][key]
+        if first == n:
+            continue
+        for j, _ in mine:
+            flags[j] = True
+        array = _fast_key(key, value, rank < len(env_keys), flags, mine, n)
+        if array is None:
+            found.append((first, rank, key, *_exact_key(key, infos, n, extras, replaced, flags)))
+            continue
+        mask = infos.get(f"_{key}")
+        if not replaced and rank < len(env_keys) and type(mask) is np.ndarray and mask.dtype == np.bool_:
+            found.append((first, rank, key, array, mask.copy()))
+        else:
+            found.append((first, rank, key, array, np.array(flags, dtype=np.bool_)))
+    if any(found[k][:2] > found[k + 1][:2] for k in range(len(found) - 1)):
+        found.sort(key=lambda f: (f[0], f[1]))
+    out: dict[str, Any] = {}
+    for _, _, key, array, mask in found:
+        out[key], out[f"_{key}"] = array, mask
+    return out
+
+
+_ALL = object()  # the mask of a dense wrapper key: every sub-env
+
+
+def _quick(value: Any, mask: Any, n: int, replaced: dict[int, Any],
+           mine: list[tuple[int, Any]]) -> tuple[int, Any, Any] | None:
+    """The common case in one go: a 1-D array (with a bool mask, or ``_ALL``) whose items batch back unchanged.
+
+    Returns ``(first live sub-env or n, array, mask)``, ``(n, None, None)`` for a key no sub-env has, or ``None``
+    for the general path. ``mine`` are the values of the replaced sub-envs that have the key.
+    """
+    if type(value) is not np.ndarray or value.shape != (n,):
+        return None
+    if mask is _ALL:
+        if value.dtype not in (np.float64, np.int64):
+            return None
+        flags = [True] * n
+    elif type(mask) is not np.ndarray or mask.dtype != np.bool_ or mask.shape != (n,):
+        return None
+    else:
+        flags = mask.tolist()
+    for j in replaced:
+        flags[j] = False
+    if True not in flags:
+        return None if mine else (n, None, None)
+    first = flags.index(True)
+    kind = value.dtype.kind
+    if kind == "O":
+        items = value.tolist()
+        if type(items[first]) in _PLAIN or not _safe(set(map(type, items))):
+            return None
+        array, fill = value.copy(), None
+    elif kind in "bif" or (kind == "u" and value.dtype.itemsize < 8):
+        array, fill = value.astype(_NUMERIC_DTYPES.get(kind, np.int64)), 0
+    else:
+        return None
+    out_mask = mask.copy() if not replaced and mask is not _ALL else np.array(flags, dtype=np.bool_)
+    if False in flags:
+        array[~out_mask] = fill
+    for j, v in mine:
+        if kind == "O" and not (type(v) in _PLAIN or isinstance(v, (np.generic, dict))):
+            array[j] = v
+        elif kind != "O" and _PLAIN.get(type(v)) is array.dtype.type:
+            try:
+                array[j] = v
+            except OverflowError:
+                return None
+        else:
+            return None
+        out_mask[j] = True
+    return first, array, out_mask
+
+
+def _fast_key(key: str, value: Any, from_env: bool, flags: list[bool], mine: list[tuple[int, Any]],
+              n: int) -> Any:
+    """The batched values of one key by whole-array operations, or ``None`` for the exact path."""
+    if not from_env:
+        if not isinstance(value, np.ndarray):
+            return None  # a sparse wrapper key (a few sub-envs): exact path
+        array: Any = value.copy()
+        if False in flags:
+            array[[i for i, f in enumerate(flags) if not f]] = 0
+    elif isinstance(value, dict):
+        return None if mine else _fast_nested(value, flags, n)
+    else:
+        live = list(flags) if mine else flags
+        for j, _ in mine:
+            live[j] = False
+        if True not in live:
+            return None
+        array = _fast_array(value, live, n)
+        if array is None:
+            return None
+    for j, v in mine:
+        kind = array.dtype.kind
+        if kind == "O" and not (type(v) in _PLAIN or isinstance(v, (np.generic, dict))):
+            array[j] = v
+        elif kind != "O" and _PLAIN.get(type(v)) is array.dtype.type:
+            try:
+                array[j] = v
+            except OverflowError:
+                return None
+        else:
+            return None
+    return array
+
+
+def _exact_key(key: str, infos: dict[str, Any], n: int, extras: list[tuple[str, Any]],
+               replaced: dict[int, dict[str, Any]], present: list[bool]) -> tuple[Any, np.ndarray]:
+    """``batch_infos`` of one key over the sub-envs that have it, in order."""
+    extra = dict(extras).get(key, MISSING)
+    where = list(compress(range(n), present))
+    values = []
+    for i in where:
+        if i in replaced:
+            values.append(replaced[i][key])
+        elif isinstance(extra, np.ndarray):
+            values.append(extra[i].item())
+        elif extra is not MISSING:
+            values.append(extra[i])
+        else:
+            values.append(info_value(infos, i, key))
+    return _batch_values(key, where, values, n)
+
+
+def _batch_values(key: str, where: list[int], values: list[Any], n: int,
+                  mask: np.ndarray | None = None) -> tuple[Any, np.ndarray]:
+    """``batch_infos`` of one key that sub-envs ``where`` have, with these ``values`` (in order)."""
+    if mask is None:
+        mask = np.zeros(n, dtype=np.bool_)
+        mask[where] = True
+    else:
+        mask = mask.copy()
+    types = set(map(type, values))
+    first = type(values[0])
+    if len(types) == 1 and first in _PLAIN:  # one Python number type: one numeric array
+        array = np.zeros(n, dtype=first)
+        try:
+            array[where] = values
+            return array, mask
+        except OverflowError:
+            pass
+    elif len(types) == 1 and first is dict and all(list(v) == list(values[0]) for v in values):
+        nested: dict[str, Any] = {}  # the same keys everywhere: batch each field
+        for field in values[0]:
+            if f"_{field}" in values[0]:
+                break
+            nested[field], nested[f"_{field}"] = _batch_values(field, where, [v[field] for v in values], n, mask)
+        else:
+            return nested, mask
+    elif first not in _PLAIN and not any(issubclass(t, (np.generic, np.number, dict)) for t in types):
+        array = np.empty(n, dtype=object)  # None-filled; objects first: later values go in as they are
+        for i, v in zip(where, values, strict=True):
+            array[i] = v
+        return array, mask
+    tmp: dict[str, Any] = {}
+    for i, v in zip(where, values, strict=True):
+        _add(tmp, {key: v}, i, n)
+    return tmp[key], tmp[f"_{key}"]
+
+
+def _exact(infos: dict[str, Any], n: int, extras: list[tuple[str, Any]],
+           replaced: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """The reference :func:`rebatch`: unbatch every sub-env, set the extras, batch again."""
+    per = []
+    for i in range(n):
+        if i in replaced:
+            per.append(replaced[i])
+            continue
+        info = unbatch_one(infos, i)
+        for key, value in extras:
+            if isinstance(value, np.ndarray):
+                info[key] = value[i].item()
+            elif i in value:
+                info[key] = value[i]
+        per.append(info)
+    return batch_infos(per)

@@ -1,7 +1,10 @@
 """``VectorFeedbackWrapper``: C, R and U for ``gymnasium.vector`` envs, with one batched judge call per step.
 
 All sub-envs that finish an attempt on the same step are judged together in a single call of the judge, so an
-LLM judge sees a full batch. Refinements restart only the sub-envs concerned, through ``reset`` with a
+LLM judge sees a full batch. Steps are recorded as references into the vector env's batched ``infos`` (a sub-env's
+info dict is only unbatched when a trajectory's turns are read), and the infos returned are built from the batched
+arrays directly (:func:`~rrm_gym.wrappers.vector._infos.rebatch`), with the same keys, order, dtypes and masks as
+unbatching every sub-env and batching again. Refinements restart only the sub-envs concerned, through ``reset`` with a
 ``reset_mask`` and the task's ``task_id`` (or its episode seed), so the other sub-envs keep running untouched.
 Works with the ``NEXT_STEP`` (default), ``SAME_STEP`` and ``DISABLED`` autoreset modes.
 """
@@ -11,11 +14,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
+from gymnasium.vector import AutoresetMode, SyncVectorEnv, VectorEnv, VectorWrapper
 
 from rrm_gym.judges.base import Judge, call_judge, check_on_error
 from rrm_gym.wrappers._attempt import AttemptRecorder, FeedbackSettings, decide, refinement_observation
-from rrm_gym.wrappers.vector._infos import batch_infos, unbatch_infos
+from rrm_gym.wrappers.vector._infos import MISSING, batch_infos, info_value, rebatch, unbatch_infos, unbatch_one
 
 __all__ = ["VectorFeedbackWrapper"]
 
@@ -43,12 +46,13 @@ class VectorFeedbackWrapper(VectorWrapper):
         self.stats: dict[str, float] = {"judge_calls": 0, "judged_attempts": 0, "failures": 0,
                                         "judge_latency_s": 0.0, "refinements": 0}
         self._recorders = [AttemptRecorder() for _ in range(n)]
-        self._attempts = np.ones(n, dtype=np.int64)
-        self._pending = np.zeros(n, dtype=np.bool_)
+        self._attempts = [1] * n
+        self._pending = [False] * n
         self._episode_seeds: list[int | None] = [None] * n
         self._reset_options: dict[str, Any] = {}
         self._seed_rng = np.random.default_rng()
         self._has_reference: bool | None = None
+        self._hooks: dict[int, Any] = {}
 
     # ------------------------------------------------------------------ gymnasium API
     def reset(self, *, seed: int | list[int | None] | None = None,
@@ -73,7 +77,7 @@ class VectorFeedbackWrapper(VectorWrapper):
             self._attempts[i] = 1
             self._pending[i] = False
             self._episode_seeds[i] = seeds[i]
-        self._start(started, obs, per)
+        self._start({i: (obs[i], per[i].get("question"), per[i].get("task_id")) for i in started})
         for i in range(n):
             per[i].update(attempt=int(self._attempts[i]), reward_env=0.0, reward_rrm=0.0)
         return obs, batch_infos(per)
@@ -82,67 +86,89 @@ class VectorFeedbackWrapper(VectorWrapper):
         """Step all sub-envs; judge the attempts that ended, in one batch; shape and/or refine."""
         n = self.num_envs
         obs, rewards, terms, truncs, infos = self.env.step(actions)
-        obs, per = list(obs), unbatch_infos(infos, n)
+        obs = list(obs)
         rewards = np.asarray(rewards, dtype=np.float64).copy()
         terms, truncs = np.asarray(terms).copy(), np.asarray(truncs).copy()
-        started, finished = self._record(actions, obs, rewards, terms, truncs, per)
+        reward_env = rewards.copy()
+        started, finished = self._record(actions, obs, reward_env.tolist(), (terms | truncs).tolist(), infos)
 
-        to_judge = [i for i in finished if self.settings.needs_judge(int(self._attempts[i]))]
+        attempts = self._attempts
+        to_judge = [i for i in finished if self.settings.needs_judge(attempts[i])]
         judgements = self._judge(to_judge)
+        reward_rrm = np.zeros(n, dtype=np.float64)
+        rrm: dict[int, Any] = {}
+        trajectories: dict[int, Any] = {}
         refine: list[tuple[int, str]] = []
         for i in finished:
-            outcome = decide(self.settings, judgements.get(i), int(self._attempts[i]))
+            judgement = judgements.get(i)
+            outcome = decide(self.settings, judgement, attempts[i])
             rewards[i] += outcome.reward_rrm
-            per[i]["reward_rrm"] = outcome.reward_rrm
-            if i in judgements:
-                per[i]["rrm"] = judgements[i].to_dict()
-                per[i]["trajectory"] = self._recorders[i].trajectory()
+            reward_rrm[i] = outcome.reward_rrm
+            if judgement is not None:
+                rrm[i] = judgement.to_dict()
+                trajectories[i] = self._recorders[i].trajectory()
             if outcome.refine:
                 refine.append((i, outcome.critique))
             elif self.autoreset_mode == AutoresetMode.SAME_STEP:
                 started.append(i)  # already reset by the vector env; obs[i] is the new episode's
-                self._attempts[i] = 1
-                self._episode_seeds[i] = per[i].get("episode_seed")
+                attempts[i] = 1
+                self._episode_seeds[i] = info_value(infos, i, "episode_seed")
             elif self.autoreset_mode == AutoresetMode.NEXT_STEP:
                 self._pending[i] = True
 
-        refined_obs: dict[int, tuple[str, dict[str, Any]]] = {}
+        replaced: dict[int, dict[str, Any]] = {}
+        fresh: dict[int, tuple[Any, Any, Any]] = {}
         for i, critique in refine:
             previous = self._recorders[i]
             new_obs, reset_info = self._reset_one(i, previous.task_id)
-            self._attempts[i] += 1
+            attempts[i] += 1
             self.stats["refinements"] += 1
-            obs[i] = refinement_observation(new_obs, previous, critique, int(self._attempts[i]))
+            obs[i] = refinement_observation(new_obs, previous, critique, attempts[i])
             terms[i] = truncs[i] = False
-            carried = {k: per[i][k] for k in ("rrm", "trajectory", "reward_env", "reward_rrm") if k in per[i]}
-            per[i] = {**reset_info, **carried, "previous": previous.summary()}
-            refined_obs[i] = (new_obs, reset_info)
-        self._start(started, obs, per, refined_obs)
-        for i in range(n):
-            per[i]["attempt"] = int(self._attempts[i])
-        return tuple(obs), rewards, terms, truncs, batch_infos(per)
+            carried = {"rrm": rrm.get(i), "trajectory": trajectories.get(i),
+                       "reward_env": float(reward_env[i]), "reward_rrm": float(reward_rrm[i])}
+            replaced[i] = {**reset_info, **{k: v for k, v in carried.items() if v is not None},
+                           "previous": previous.summary()}
+            fresh[i] = (new_obs, reset_info.get("question"), reset_info.get("task_id"))
+        for i in started:
+            fresh.setdefault(i, (obs[i], info_value(infos, i, "question"), info_value(infos, i, "task_id")))
+        self._start(fresh)
+        for i, info in replaced.items():
+            info["attempt"] = attempts[i]
+        extras = [("reward_env", reward_env), ("reward_rrm", reward_rrm), ("rrm", rrm), ("trajectory", trajectories),
+                  ("attempt", np.array(attempts, dtype=np.int64))]
+        return tuple(obs), rewards, terms, truncs, rebatch(infos, n, extras, replaced)
 
     # ------------------------------------------------------------------ helpers
-    def _record(self, actions: Any, obs: list[Any], rewards: np.ndarray, terms: np.ndarray, truncs: np.ndarray,
-                per: list[dict[str, Any]]) -> tuple[list[int], list[int]]:
+    def _record(self, actions: Any, obs: list[Any], rewards: list[float], done: list[bool],
+                infos: dict[str, Any]) -> tuple[list[int], list[int]]:
+        """Record each sub-env's step as a reference into the batched ``infos`` (nothing is unbatched)."""
         started, finished = [], []
-        for i in range(self.num_envs):
-            info = per[i]
-            info["reward_env"], info["reward_rrm"] = float(rewards[i]), 0.0
-            if self._pending[i]:  # NEXT_STEP autoreset step: this sub-env just started a new episode
-                self._pending[i] = False
+        same_step = self.autoreset_mode == AutoresetMode.SAME_STEP
+        final_info = infos.get("final_info") if same_step else None
+        final_mask = infos.get("_final_info")
+        n = self.num_envs
+        answers, successes = _column(infos, "final_answer", n), _column(infos, "is_success", n)
+        pending, recorders = self._pending, self._recorders
+        for i in range(n):
+            if pending[i]:  # NEXT_STEP autoreset step: this sub-env just started a new episode
+                pending[i] = False
                 self._attempts[i] = 1
-                self._episode_seeds[i] = info.get("episode_seed")
+                self._episode_seeds[i] = info_value(infos, i, "episode_seed")
                 started.append(i)
                 continue
-            done = bool(terms[i] or truncs[i])
-            if done and self.autoreset_mode == AutoresetMode.SAME_STEP:
-                final_obs = info.get("final_obs", obs[i])
-                final_info = info.get("final_info") or {}
-                self._recorders[i].record(actions[i], final_obs, float(rewards[i]), final_info)
+            if done[i] and same_step:
+                final_obs = info_value(infos, i, "final_obs", obs[i])
+                if isinstance(final_info, dict) and (final_mask is None or final_mask[i]):
+                    recorders[i].steps.append((actions[i], final_obs, rewards[i], final_info, i,
+                                               info_value(final_info, i, "final_answer"),
+                                               info_value(final_info, i, "is_success", MISSING)))
+                else:
+                    recorders[i].record(actions[i], final_obs, rewards[i], info_value(infos, i, "final_info") or {})
             else:
-                self._recorders[i].record(actions[i], obs[i], float(rewards[i]), info)
-            if done:
+                recorders[i].steps.append((actions[i], obs[i], rewards[i], infos, i, answers.get(i),
+                                           successes.get(i, MISSING)))
+            if done[i]:
                 finished.append(i)
         return started, finished
 
@@ -175,27 +201,47 @@ class VectorFeedbackWrapper(VectorWrapper):
                 "rrm_gym.wrappers.EpisodeSeedWrapper so its episodes can be replayed."
             )
         obs, infos = self.env.reset(seed=seeds, options=options)
-        return obs[i], unbatch_infos(infos, n)[i]
+        return obs[i], unbatch_one(infos, i)
 
-    def _start(self, indices: list[int], obs: list[Any], per: list[dict[str, Any]],
-               fresh: dict[int, tuple[str, dict[str, Any]]] | None = None) -> None:
-        fresh = fresh or {}
-        indices = sorted(set(indices) | set(fresh))
-        if not indices:
+    def _start(self, fresh: dict[int, tuple[Any, Any, Any]]) -> None:
+        """Start new attempts: ``fresh[i] = (first observation, info["question"], info["task_id"])``."""
+        if not fresh:
             return
-        refs = self._references()
-        for i in indices:
-            first_obs, info = fresh.get(i, (obs[i], per[i]))
+        indices = sorted(fresh)
+        refs = self._references(indices)
+        for i, ref in zip(indices, refs, strict=True):
             self._recorders[i] = AttemptRecorder()
-            self._recorders[i].start(first_obs, info, refs[i])
+            self._recorders[i].begin(*fresh[i], ref)
 
-    def _references(self) -> list[dict[str, Any] | None]:
+    def _references(self, indices: list[int]) -> list[dict[str, Any] | None]:
+        """The privileged data (``judge_reference()``) of the sub-envs ``indices``, or ``None`` each."""
         if self._has_reference is None:
             try:
                 self._has_reference = all(self.env.call("has_wrapper_attr", "judge_reference"))
             except Exception:  # noqa: BLE001 - a foreign vector env without `call` support
                 self._has_reference = False
         if not self._has_reference:
-            return [None] * self.num_envs
-        refs = self.env.call("judge_reference")
+            return [None] * len(indices)
+        base = self.env.unwrapped
+        if isinstance(base, SyncVectorEnv):  # in-process sub-envs: ask only those that start an attempt
+            refs = [self._hook(base, i)() for i in indices]
+        else:
+            every = self.env.call("judge_reference")
+            refs = [every[i] for i in indices]
         return [dict(r) if isinstance(r, dict) else None for r in refs]
+
+    def _hook(self, base: SyncVectorEnv, i: int) -> Any:
+        hook = self._hooks.get(i)
+        if hook is None:
+            hook = self._hooks[i] = base.envs[i].get_wrapper_attr("judge_reference")
+        return hook
+
+
+def _column(infos: dict[str, Any], key: str, n: int) -> dict[int, Any]:
+    """``{i: info_value(infos, i, key)}`` for the sub-envs that have ``key`` (one pass over its mask)."""
+    if key not in infos:
+        return {}
+    mask = infos.get(f"_{key}")
+    if isinstance(mask, np.ndarray) and mask.dtype == np.bool_ and mask.shape == (n,):
+        return {i: info_value(infos, i, key) for i, f in enumerate(mask.tolist()) if f}
+    return {i: v for i in range(n) if (v := info_value(infos, i, key, MISSING)) is not MISSING}
