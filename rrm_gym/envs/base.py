@@ -22,6 +22,7 @@ from typing import Any
 import gymnasium as gym
 
 from rrm_gym.envs.actions import ActionError, Answer, Tool, ToolCall, format_tools, parse_action
+from rrm_gym.envs.candidates import merge_candidates
 from rrm_gym.envs.spaces import ProseText
 from rrm_gym.tasks.scoring import qa_reward
 
@@ -31,6 +32,7 @@ SPLITS = ("train", "test")
 MAX_OBSERVATION_CHARS = 200_000
 MAX_ACTION_CHARS = 100_000
 _ECHO_CHARS = 200
+_COMPACT_CHARS = 600
 
 
 class ToolError(Exception):
@@ -92,7 +94,9 @@ class TextEnv(gym.Env[str, str]):
 
     Reset options: ``task_id`` pins a task, ``split`` is ``"train"`` (default) or ``"test"`` (held-out tasks),
     ``difficulty`` picks a tier where the env has tiers. ``info`` always holds ``task_id``, ``question``,
-    ``valid_actions`` and, at the end of an episode, ``is_success`` and ``final_answer``.
+    ``valid_actions``, ``candidate_actions`` (see :mod:`rrm_gym.envs.candidates`), ``compact_observation`` (a short
+    rendering of the state for small-context agents) and, at the end of an episode, ``is_success`` and
+    ``final_answer``.
 
     Example:
         >>> import gymnasium as gym, rrm_gym
@@ -148,6 +152,25 @@ class TextEnv(gym.Env[str, str]):
     def valid_actions(self) -> list[str]:
         """Concrete actions available now, each accepted by :meth:`step` as it is."""
         return []
+
+    def answer_actions(self) -> list[str]:
+        """Candidate final answers (complete action texts) the env can offer now; default none."""
+        return []
+
+    def candidate_actions(self) -> list[str]:
+        """What a choosing learner may pick from: :meth:`valid_actions`, then :meth:`answer_actions`.
+
+        Also in every info as ``info["candidate_actions"]`` (see :mod:`rrm_gym.envs.candidates`); empty once the
+        episode is over.
+        """
+        if self._done:
+            return []
+        return merge_candidates(self.valid_actions(), self.answer_actions())
+
+    def compact_state(self) -> str:
+        """A short rendering of the current state for small-context agents (default: the state text, clipped)."""
+        text = " ".join(self._state_text().split())
+        return text if len(text) <= _COMPACT_CHARS else text[: _COMPACT_CHARS - 3] + "..."
 
     def score_answer(self, answer: str) -> float:
         """Outcome reward for a final answer (default: exact match or token F1 >= 0.5)."""
@@ -245,6 +268,8 @@ class TextEnv(gym.Env[str, str]):
             "task_id": self.task.task_id,
             "question": self.task.question,
             "valid_actions": [] if self._done else self.valid_actions(),
+            "candidate_actions": self.candidate_actions(),
+            "compact_observation": self.compact_state(),
             "split": self.task.meta.get("split", self.default_split),
         }
         if "difficulty" in self.task.meta:

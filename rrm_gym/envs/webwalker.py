@@ -177,6 +177,14 @@ class WebWalkerEnv(TextEnv):
         page = self.site.pages[self._stack[-1]]
         return [f"{fact.sentence} \\boxed{{{fact.value}}}" for fact in page.facts]
 
+    def compact_state(self) -> str:
+        """``Page: <title>`` and the page's fact sentences (its buttons and answers are the candidate actions)."""
+        if self.site is None:
+            return ""
+        page = self.site.pages[self._stack[-1]]
+        facts = " ".join(f.sentence for f in page.facts)
+        return f"Page: {page.title}" + (f"\n{facts}" if facts else "")
+
     def _extra_info(self) -> dict[str, Any]:
         if self.site is None:
             return {}

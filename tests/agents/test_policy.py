@@ -7,7 +7,7 @@ from rrm_gym.agents.llm.policy import LLMPolicy
 
 @pytest.fixture(scope="module")
 def policy():
-    return LLMPolicy(seed=0, max_new_tokens=10, max_prompt_tokens=200, lora_layers=4)
+    return LLMPolicy(seed=0, max_new_tokens=10, max_prompt_tokens=200, lora_layers=4, action_mode="generate")
 
 
 def convs():

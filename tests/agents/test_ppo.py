@@ -18,7 +18,7 @@ REQUIRED = {"env_steps", "episodes", "reward_env", "reward_rrm", "reward_shaped"
 
 @pytest.fixture(scope="module")
 def policy():
-    return LLMPolicy(seed=0, max_new_tokens=8, max_prompt_tokens=256, lora_layers=4)
+    return LLMPolicy(seed=0, max_new_tokens=8, max_prompt_tokens=256, lora_layers=4, action_mode="generate")
 
 
 def make_envs(n=2):

@@ -12,7 +12,7 @@ LAM, SCORE = 0.3, 0.5
 
 @pytest.fixture(scope="module")
 def policy():
-    return LLMPolicy(seed=0, max_new_tokens=8, max_prompt_tokens=256, lora_layers=4)
+    return LLMPolicy(seed=0, max_new_tokens=8, max_prompt_tokens=256, lora_layers=4, action_mode="generate")
 
 
 def make_envs(mode=AutoresetMode.NEXT_STEP, n=2):

@@ -65,3 +65,22 @@ def oracle_action(conversation: list[dict[str, str]]) -> str:
     first = next(m["content"] for m in conversation if m["role"] == "user")
     box = first.split("box ", 1)[1][0]
     return f"look: {box}"
+
+
+class ChoiceTinyEnv(TinyEnv):
+    """:class:`TinyEnv` that offers candidate actions: the five looks, then the word last seen as an answer."""
+
+    def _start_task(self, task: Task) -> None:
+        super()._start_task(task)
+        self._seen: str | None = None
+
+    def _call_tool(self, call: ToolCall) -> str:
+        obs = super()._call_tool(call)
+        self._seen = obs.rsplit(":", 1)[1].strip()
+        return obs
+
+    def valid_actions(self) -> list[str]:  # noqa: D102
+        return [f"look: {chr(65 + i)}" for i in range(5)]
+
+    def answer_actions(self) -> list[str]:  # noqa: D102
+        return [f"\\boxed{{{self._seen}}}"] if self._seen else []

@@ -59,6 +59,7 @@ class LLMBackend(Backend):
         LearnerConfig = getattr(importlib.import_module("rrm_gym.agents.llm.config"), f"{name}Config")  # noqa: N806
         policy_kwargs, learner_kwargs = split_agent_opts(cfg.agent_opts, LearnerConfig)
         policy_kwargs.setdefault("seed", cfg.seed)
+        policy_kwargs.setdefault("action_mode", cfg.action_mode)
         self.policy = LLMPolicy(cfg.model, value_head=cfg.agent == "ppo", **policy_kwargs)
         envs = make_vector_env(cfg.env, cfg.num_envs, feedback=cfg.feedback, judge=ctx.judge,
                                vectorization_mode=cfg.vectorization_mode, lam=cfg.lam,

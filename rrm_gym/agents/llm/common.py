@@ -12,8 +12,18 @@ import torch
 
 from rrm_gym.agents.llm.rollout import episode_summary, judge_stats, wrapper_stats
 
-__all__ = ["pad_rows", "reference_logprobs", "rollout_metrics", "minibatch_indices", "rng_state", "set_rng_state",
-           "kl_k3", "WrapperStatsDelta"]
+__all__ = [
+    "pad_rows",
+    "reference_logprobs",
+    "score_rows",
+    "check_sampling",
+    "rollout_metrics",
+    "minibatch_indices",
+    "rng_state",
+    "set_rng_state",
+    "kl_k3",
+    "WrapperStatsDelta",
+]
 
 
 def pad_rows(rows: Sequence[Sequence[float]], width: int, value: float = 0.0) -> torch.Tensor:
@@ -24,18 +34,42 @@ def pad_rows(rows: Sequence[Sequence[float]], width: int, value: float = 0.0) ->
     return out
 
 
+def score_rows(policy: Any, rows: dict[str, list[Any]], idx: Sequence[int], *, with_values: bool = True,
+               reference: bool = False) -> Any:
+    """Log-probs, entropies and values of the turns ``idx`` of a batch, with gradient (``ActionScores``).
+
+    A batch holds either generated actions (per-token scores, ``[B, T]``) or choices (one unit per turn,
+    ``[B, 1]``); ``rows["choices"][i]`` says which.
+    """
+    choices = rows.get("choices") or [None] * len(rows["prompts"])
+    picked = [choices[i] for i in idx]
+    if all(c is not None for c in picked):
+        return policy.forward_choices(picked, with_values=with_values, reference=reference)
+    if any(c is not None for c in picked):
+        raise ValueError("a minibatch mixes choices and generated actions")
+    frozen = [rows["frozen"][i] for i in idx] if rows.get("frozen") else None
+    return policy.forward_actions([rows["prompts"][i] for i in idx], [rows["actions"][i] for i in idx],
+                                  with_values=with_values, reference=reference, frozen=frozen)
+
+
 @torch.no_grad()
-def reference_logprobs(policy: Any, prompts: Sequence[Sequence[int]], actions: Sequence[Sequence[int]],
-                       frozen: Sequence[Any] | None = None, chunk: int = 8) -> list[list[float]]:
-    """Log-probs of each action under the reference policy (the adapter disabled), in chunks of ``chunk`` rows."""
+def reference_logprobs(policy: Any, rows: dict[str, list[Any]], chunk: int = 8) -> list[list[float]]:
+    """Log-probs of each turn's action under the reference policy (the adapter disabled), ``chunk`` turns at once."""
     out: list[list[float]] = []
-    for start in range(0, len(prompts), chunk):
-        scores = policy.forward_actions(prompts[start : start + chunk], actions[start : start + chunk],
-                                        with_values=False, reference=True,
-                                        frozen=frozen[start : start + chunk] if frozen else None)
-        for r, action in enumerate(actions[start : start + chunk]):
-            out.append(scores.logprobs[r, : len(action)].cpu().tolist())
+    n = len(rows["prompts"])
+    for start in range(0, n, chunk):
+        idx = list(range(start, min(n, start + chunk)))
+        scores = score_rows(policy, rows, idx, with_values=False, reference=True)
+        for r, i in enumerate(idx):
+            out.append(scores.logprobs[r, : len(rows["logprobs"][i])].cpu().tolist())
     return out
+
+
+def check_sampling(policy: Any) -> None:
+    """Refuse settings whose sampling distribution differs from the one the update scores."""
+    if getattr(policy, "top_p", 1.0) < 1.0:
+        raise ValueError(f"top_p={policy.top_p} samples from a cut distribution the update does not score; "
+                         "train with top_p=1.0 (use top_p only for evaluation)")
 
 
 def kl_k3(logprobs: torch.Tensor, ref_logprobs: torch.Tensor) -> torch.Tensor:

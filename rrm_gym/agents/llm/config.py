@@ -1,7 +1,9 @@
 """Hyper-parameters of the bundled learners: :class:`PPOConfig` and :class:`GRPOConfig` (torch-free).
 
-The defaults are sized for a laptop CPU (the bundled SmolLM2-135M with LoRA on ``rrm/WebWalker-v0``, a few minutes
-per run); the paper's GRPO settings are noted per field.
+The sampling distribution (temperature, action mode) and the prompt format (history window) belong to the
+policy (:class:`~rrm_gym.agents.llm.policy.LLMPolicy`), not to these configs, so rollout, update and evaluation
+always agree. The defaults are sized for a laptop CPU (the bundled SmolLM2-135M with LoRA on
+``rrm/WebWalker-v0``, a few minutes per run); the paper's GRPO settings are noted per field.
 """
 
 from __future__ import annotations
@@ -62,9 +64,6 @@ class PPOConfig(_ConfigMixin):
         max_grad_norm: Global gradient-norm clip.
         norm_adv: Normalise advantages over the batch's action tokens.
         target_kl: Stop the epochs early when the approximate KL to the rollout policy exceeds this (``None``: off).
-        temperature: Sampling temperature of the rollout (``None``: the policy's).
-        max_new_tokens: Longest action in tokens (``None``: the policy's).
-        max_turns_kept: Exchanges kept in the prompt besides the first observation (older ones dropped).
         seed: Seeds env resets and sampling.
         recent_episodes: Finished episodes kept in ``learner.recent_episodes`` for the HTML report.
 
@@ -87,9 +86,6 @@ class PPOConfig(_ConfigMixin):
     max_grad_norm: float = 1.0
     norm_adv: bool = True
     target_kl: float | None = None
-    temperature: float | None = None
-    max_new_tokens: int | None = None
-    max_turns_kept: int | None = 2
     seed: int = 0
     recent_episodes: int = 8
 
@@ -123,9 +119,6 @@ class GRPOConfig(_ConfigMixin):
         max_grad_norm: Global gradient-norm clip.
         adv_eps: Added to the group's reward standard deviation.
         scale_rewards: Divide by the group's standard deviation (``False``: only subtract the mean, as Dr. GRPO).
-        temperature: Sampling temperature (paper: 0.7; ``None``: the policy's).
-        max_new_tokens: Longest action in tokens (``None``: the policy's).
-        max_turns_kept: Exchanges kept in the prompt besides the first observation.
         max_round_steps: Safety cap on vector steps per round (episodes still running then are dropped).
         seed: Seeds task choice, resets and sampling.
         recent_episodes: Finished episodes kept in ``learner.recent_episodes`` for the HTML report.
@@ -145,9 +138,6 @@ class GRPOConfig(_ConfigMixin):
     max_grad_norm: float = 1.0
     adv_eps: float = 1e-4
     scale_rewards: bool = True
-    temperature: float | None = 0.7
-    max_new_tokens: int | None = None
-    max_turns_kept: int | None = 2
     max_round_steps: int = 64
     seed: int = 0
     recent_episodes: int = 8

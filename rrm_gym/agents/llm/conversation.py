@@ -22,6 +22,7 @@ __all__ = [
     "Agent",
     "SYSTEM_PROMPT_AGENT",
     "ConversationTracker",
+    "normalise_autoreset_mode",
     "unbatch_infos",
 ]
 
@@ -90,6 +91,20 @@ def unbatch_infos(infos: dict[str, Any] | Sequence[dict[str, Any]], num_envs: in
     return out
 
 
+def normalise_autoreset_mode(autoreset_mode: Any) -> str:
+    """``"next_step"`` or ``"same_step"`` from a string or Gymnasium ``AutoresetMode``; ``ValueError`` otherwise.
+
+    Example:
+        >>> normalise_autoreset_mode("SameStep")
+        'same_step'
+    """
+    mode = str(getattr(autoreset_mode, "value", autoreset_mode)).lower().replace("_", "")
+    mode = {"nextstep": "next_step", "samestep": "same_step"}.get(mode, mode)
+    if mode not in ("next_step", "same_step"):
+        raise ValueError(f"autoreset_mode must be 'next_step' or 'same_step', got {autoreset_mode!r}")
+    return mode
+
+
 class ConversationTracker:
     r"""One chat conversation per sub-env of a vector env, kept in step with episodes and refinement attempts.
 
@@ -125,10 +140,7 @@ class ConversationTracker:
             raise ValueError(f"num_envs must be >= 1, got {num_envs}")
         if max_turns_kept is not None and max_turns_kept < 0:
             raise ValueError(f"max_turns_kept must be >= 0 or None, got {max_turns_kept}")
-        mode = str(getattr(autoreset_mode, "value", autoreset_mode)).lower().replace("_", "")
-        mode = {"nextstep": "next_step", "samestep": "same_step"}.get(mode, mode)
-        if mode not in ("next_step", "same_step"):
-            raise ValueError(f"autoreset_mode must be 'next_step' or 'same_step', got {autoreset_mode!r}")
+        mode = normalise_autoreset_mode(autoreset_mode)
         self.num_envs = num_envs
         self.system_prompt = system_prompt or ""
         self.max_turns_kept = max_turns_kept
@@ -136,6 +148,7 @@ class ConversationTracker:
         self._convs: list[Conversation] = [[] for _ in range(num_envs)]
         self._done = [False] * num_envs
         self._attempt: list[Any] = [None] * num_envs
+        self._infos: list[dict[str, Any]] = [{} for _ in range(num_envs)]
         self.new_conversation = [True] * num_envs
         """Per env: whether the latest :meth:`reset`/:meth:`record` started a fresh conversation."""
 
@@ -149,6 +162,7 @@ class ConversationTracker:
         self._convs[index] = conv
         self._done[index] = False
         self._attempt[index] = (info or {}).get("attempt")
+        self._infos[index] = dict(info or {})
         self.new_conversation[index] = True
 
     def reset(self, observations: Sequence[str], infos: dict[str, Any] | Sequence[dict[str, Any]]) -> None:
@@ -178,6 +192,8 @@ class ConversationTracker:
         for i in range(self.num_envs):
             done = bool(terminated[i]) or bool(truncated[i])
             info = per_env[i]
+            if info.get("held"):  # the learner left this sub-env untouched (rrm_gym.wrappers.hold)
+                continue
             attempt = info.get("attempt")
             if self._done[i]:  # NEXT_STEP autoreset: the action was ignored, this is the reset observation
                 self.start(i, observations[i], info)
@@ -190,11 +206,13 @@ class ConversationTracker:
                 continue
             if attempt is not None:
                 self._attempt[i] = attempt
-            self.add_turn(i, actions[i], observations[i])
+            self.add_turn(i, actions[i], observations[i], info)
             self._done[i] = done
 
-    def add_turn(self, index: int, action: str, observation: str) -> None:
+    def add_turn(self, index: int, action: str, observation: str, info: dict[str, Any] | None = None) -> None:
         """Append one exchange (the agent's ``action``, then the env's ``observation``) to env ``index``."""
+        if info is not None:
+            self._infos[index] = dict(info)
         conv = self._convs[index]
         conv.append({"role": "assistant", "content": str(action)})
         conv.append({"role": "user", "content": str(observation)})
@@ -204,6 +222,10 @@ class ConversationTracker:
     def conversations(self) -> list[Conversation]:
         """The current conversation of every env (copies: safe to modify)."""
         return [[dict(m) for m in conv] for conv in self._convs]
+
+    def infos(self) -> list[dict[str, Any]]:
+        """The latest info of every env (e.g. its candidate actions)."""
+        return [dict(i) for i in self._infos]
 
     def episode_done(self, index: int) -> bool:
         """Whether env ``index`` finished its episode on the last step (its next action will be ignored)."""

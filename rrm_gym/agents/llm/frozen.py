@@ -71,6 +71,41 @@ class FrozenSplit:
             self.enabled = False
         return self.enabled
 
+    def cast_bottom(self, dtype: torch.dtype) -> None:
+        """Keep the frozen layers in ``dtype`` (e.g. bfloat16 on CPUs with native bf16: twice the speed).
+
+        Only :meth:`bottom` may run them afterwards (a plain forward of the whole model would mix dtypes); the
+        adapted layers, the embeddings and the LM head keep their dtype, so gradients stay in full precision.
+        """
+        if self.enabled:
+            for layer in list(self.decoder.layers)[: self.k]:
+                layer.to(dtype)
+            self.bottom_dtype = dtype
+
+    @torch.no_grad()
+    def bottom(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, position_ids: torch.Tensor
+               ) -> torch.Tensor:
+        """States after the frozen layers (the embeddings when there are none), without gradient.
+
+        They come back in the dtype of the embeddings (the model's dtype), whatever :meth:`cast_bottom` chose.
+        """
+        embeds = self.decoder.embed_tokens(input_ids)
+        if not self.enabled:
+            return embeds
+        dtype = getattr(self, "bottom_dtype", embeds.dtype)
+        with self._layers(slice(0, self.k), final_norm=False):
+            out = self.decoder(inputs_embeds=embeds.to(dtype), attention_mask=attention_mask,
+                               position_ids=position_ids, use_cache=False).last_hidden_state
+        return out.to(embeds.dtype)
+
+    def top_from(self, states: torch.Tensor, attention_mask: torch.Tensor, position_ids: torch.Tensor
+                 ) -> torch.Tensor:
+        """:meth:`top` when the split is on; the whole decoder from ``states`` (embeddings) when it is off."""
+        if self.enabled:
+            return self.top(states, attention_mask, position_ids)
+        return self.decoder(inputs_embeds=states, attention_mask=attention_mask, position_ids=position_ids,
+                            use_cache=False).last_hidden_state
+
     def top(self, states: torch.Tensor, attention_mask: torch.Tensor, position_ids: torch.Tensor) -> torch.Tensor:
         """Run the top layers and the final norm from the frozen states; returns the last hidden state."""
         with self._layers(slice(self.k, None)):

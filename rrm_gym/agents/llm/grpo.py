@@ -33,11 +33,13 @@ import torch
 from rrm_gym.agents.llm.common import (
     CheckpointMixin,
     WrapperStatsDelta,
+    check_sampling,
     kl_k3,
     pad_rows,
     reference_logprobs,
     rollout_metrics,
     run_update_epochs,
+    score_rows,
 )
 from rrm_gym.agents.llm.config import GRPOConfig
 from rrm_gym.agents.llm.rollout import RolloutCollector, TurnRecord
@@ -89,9 +91,8 @@ class GRPO(CheckpointMixin):
         if not self.params:
             raise ValueError("the policy has no trainable parameters (use LLMPolicy(lora=True))")
         self.optimizer = torch.optim.Adam(self.params, lr=self.config.learning_rate, eps=1e-8)
-        self.collector = RolloutCollector(policy, envs, max_turns_kept=self.config.max_turns_kept,
-                                          temperature=self.config.temperature,
-                                          max_new_tokens=self.config.max_new_tokens)
+        check_sampling(policy)
+        self.collector = RolloutCollector(policy, envs)
         self.rng = np.random.default_rng(self.config.seed)
         self.iterations = 0
         self.env_steps = 0
@@ -148,16 +149,13 @@ class GRPO(CheckpointMixin):
     # ------------------------------------------------------------------ 4. update
     def prepare(self, rows: dict[str, list[Any]]) -> None:
         """Add reference log-probs (the adapter disabled) to ``rows``, in place."""
-        rows["ref_logprobs"] = (reference_logprobs(self.policy, rows["prompts"], rows["actions"], rows.get("frozen"))
-                                if self.config.kl_coef > 0 else [])
+        rows["ref_logprobs"] = reference_logprobs(self.policy, rows) if self.config.kl_coef > 0 else []
 
     def loss(self, rows: dict[str, list[Any]], idx: Sequence[int]) -> tuple[torch.Tensor, dict[str, float]]:
         """The GRPO loss of the turns ``idx`` of prepared rows (token mean over the minibatch), and its parts."""
         cfg = self.config
-        width = max(len(rows["actions"][i]) for i in idx)
-        frozen = [rows["frozen"][i] for i in idx] if rows.get("frozen") else None
-        scores = self.policy.forward_actions([rows["prompts"][i] for i in idx], [rows["actions"][i] for i in idx],
-                                             with_values=False, frozen=frozen)
+        width = max(len(rows["logprobs"][i]) for i in idx)
+        scores = score_rows(self.policy, rows, idx, with_values=False)
         mask = scores.mask.float()
         count = mask.sum().clamp(min=1.0)
         device = scores.logprobs.device
@@ -195,7 +193,8 @@ class GRPO(CheckpointMixin):
     def iteration(self) -> dict[str, float]:
         """Collect ``tasks_per_iteration`` groups, update once; return flat statistics (same keys as PPO)."""
         start = time.perf_counter()
-        rows: dict[str, list[Any]] = {"prompts": [], "actions": [], "logprobs": [], "advantages": [], "frozen": []}
+        rows: dict[str, list[Any]] = {"prompts": [], "actions": [], "logprobs": [], "advantages": [], "frozen": [],
+                                      "choices": []}
         self.last_groups = []
         for _ in range(self.config.tasks_per_iteration):
             task_id, turns = self.collect_group()
@@ -209,6 +208,7 @@ class GRPO(CheckpointMixin):
                 rows["logprobs"].append(turn.logprobs)
                 rows["advantages"].append(adv)
                 rows["frozen"].append(turn.frozen)
+                rows["choices"].append(turn.choice)
         rollout_s = time.perf_counter() - start
         losses = self.update(rows)
         finished, judgements, steps = self.collector.drain()

@@ -1,8 +1,15 @@
 """``LLMPolicy``: a Hugging Face chat model with LoRA and a value head, acting on batches of conversations.
 
-* Generation is batched over many conversations at once (left padding, one ``model.generate`` call); the per-token
-  log-probs come from the generation logits and the values from the last hidden state captured on the way, so a
-  rollout costs no second forward pass.
+Two action modes (``action_mode``):
+
+* ``"choose"`` — a softmax over the env's candidate actions, each scored by its length-normalised log-likelihood
+  after the prompt, templates written token by token (:mod:`rrm_gym.agents.llm.choice`); what a small model on a
+  CPU can learn with.
+* ``"generate"`` — free text, batched over many conversations (:mod:`rrm_gym.agents.llm.generation`); for larger
+  models and envs without candidates.
+
+Both modes:
+
 * The reference policy of the KL term is the same model with the LoRA adapter disabled — no second copy.
 * :meth:`LLMPolicy.forward_actions` recomputes log-probs, entropies and values of given (prompt, action) token
   batches with gradient, for the PPO/GRPO updates.
@@ -25,13 +32,19 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch  # noqa: E402
 
+from rrm_gym.agents.llm.choice import Choice, choose, forward_choices
 from rrm_gym.agents.llm.conversation import Agent, Conversation
 from rrm_gym.agents.llm.frozen import FrozenSplit
+from rrm_gym.agents.llm.generation import generate_batch
 from rrm_gym.agents.llm.policy_io import load_policy_weights, policy_kwargs, save_policy
+from rrm_gym.agents.llm.policy_setup import end_of_turn_id, use_mixed_precision
+from rrm_gym.agents.llm.prompts import make_tracker
 from rrm_gym.agents.llm.tokens import ActionScores, Generation, fit_prompt, left_pad, prompt_action_layout
 from rrm_gym.agents.llm.value_head import ValueHead
 
-__all__ = ["LLMPolicy", "Generation", "ActionScores"]
+__all__ = ["LLMPolicy", "Generation", "ActionScores", "Choice", "ACTION_MODES"]
+
+ACTION_MODES = ("choose", "generate")
 
 _STOP_TOKENS = ("<|im_end|>", "<|eot_id|>", "<end_of_turn>", "<|end|>", "<|endoftext|>")
 _DEFAULT_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
@@ -64,6 +77,19 @@ class LLMPolicy:
         dtype: ``"float32"``, ``"bfloat16"``, ... (default: float32 on CPU, bfloat16 on CUDA when supported).
         seed: Seeds torch's RNG (sampling) when given.
         adapter: A folder written by :meth:`save` whose adapter and value head to load.
+        action_mode: ``"choose"`` (a categorical over the env's candidate actions) or ``"generate"`` (free text).
+        choice_norm: How a candidate's token log-probs become its score: ``"token"`` (mean per token, the
+            default: measured best zero-shot), ``"word"`` (per word, as TWOSOME) or ``"sum"``.
+        choice_temperature: Temperature of the softmax over candidate scores (rollout, update and KL alike).
+        mixed_precision: ``choose`` mode only: frozen layers kept in bfloat16 and the adapted layers run under
+            bfloat16 autocast, weights, gradients and optimizer state staying in ``dtype`` (``"auto"``: on a CPU
+            with native bf16 instructions, where it halves rollout and update time).
+        prompt_grad: ``choose`` mode: let the update's gradient flow through the prompt's keys and values too
+            (``False``, the default: only through the last prompt token and the candidates, which gives the same
+            log-probs and values and about half the backward cost).
+        history_turns: Past steps in each prompt (``choose``: one line each; ``generate``: exchanges kept).
+        max_observation_chars: ``choose`` mode: cut for observations of envs without a compact rendering.
+        system_prompt: System message (``None``: the action mode's default).
 
     Example:
         >>> policy = LLMPolicy(max_new_tokens=8)  # doctest: +SKIP
@@ -94,6 +120,14 @@ class LLMPolicy:
         dtype: str | None = None,
         seed: int | None = None,
         adapter: str | os.PathLike[str] | None = None,
+        action_mode: str = "choose",
+        choice_norm: str = "token",
+        choice_temperature: float = 1.0,
+        mixed_precision: bool | str = "auto",
+        prompt_grad: bool = False,
+        history_turns: int = 2,
+        max_observation_chars: int = 600,
+        system_prompt: str | None = None,
     ) -> None:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -103,8 +137,28 @@ class LLMPolicy:
             raise ValueError(f"max_prompt_tokens must be >= 16, got {max_prompt_tokens}")
         if max_new_tokens < 1:
             raise ValueError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
+        if action_mode not in ACTION_MODES:
+            raise ValueError(f"action_mode must be one of {ACTION_MODES}, got {action_mode!r}")
+        from rrm_gym.agents.llm.packing import NORMALISATIONS
+
+        if choice_norm not in NORMALISATIONS:
+            raise ValueError(f"choice_norm must be one of {NORMALISATIONS}, got {choice_norm!r}")
+        if not choice_temperature > 0:
+            raise ValueError(f"choice_temperature must be > 0, got {choice_temperature!r}")
         if seed is not None:
             torch.manual_seed(seed)
+        self.action_mode = action_mode
+        self.prompt_grad = bool(prompt_grad)
+        self.history_turns = int(history_turns)
+        self.max_observation_chars = int(max_observation_chars)
+        if system_prompt is None:
+            from rrm_gym.agents.llm.conversation import SYSTEM_PROMPT_AGENT
+            from rrm_gym.agents.llm.prompts import SYSTEM_PROMPT_CHOOSE
+
+            system_prompt = SYSTEM_PROMPT_CHOOSE if action_mode == "choose" else SYSTEM_PROMPT_AGENT
+        self.system_prompt = system_prompt
+        self.choice_norm = choice_norm
+        self.choice_temperature = float(choice_temperature)
         self.model_path = resolve_model_path(model)
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         if dtype is None:
@@ -141,7 +195,12 @@ class LLMPolicy:
             cache_frozen = self.device.type == "cpu"
         if not (cache_frozen and self.frozen.verify(self.device)):
             self.frozen.enabled = False
+        self.mixed_precision = use_mixed_precision(self, mixed_precision)
+        if self.mixed_precision:
+            self.frozen.cast_bottom(torch.bfloat16)
+        self.frozen_store_dtype = torch.bfloat16 if self.mixed_precision else self.dtype
         hidden = int(self.model.config.hidden_size)
+        self.hidden_size = hidden
         self.value_head = ValueHead(hidden, value_inner_size).to(self.device) if value_head else None
         self.value_inner_size = value_inner_size
         self.max_prompt_tokens = max_prompt_tokens
@@ -155,6 +214,7 @@ class LLMPolicy:
             stops.add(int(self.tokenizer.eos_token_id))
         self.stop_ids = sorted(stops)
         self.pad_id = int(self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.stop_ids[0])
+        self.end_of_turn_id = end_of_turn_id(self.tokenizer, self.stop_ids)
         if adapter is not None:
             self.load_weights(adapter)
 
@@ -173,6 +233,12 @@ class LLMPolicy:
         if self.value_head is not None:
             params += list(self.value_head.parameters())
         return params
+
+    def compute_context(self) -> AbstractContextManager[Any]:
+        """Context of every pass through the adapted layers (bfloat16 autocast under mixed precision)."""
+        if self.mixed_precision:
+            return torch.autocast(self.device.type, dtype=torch.bfloat16)
+        return nullcontext()
 
     def reference(self) -> AbstractContextManager[Any]:
         """Context in which the model is the reference policy (adapter disabled)."""
@@ -220,83 +286,73 @@ class LLMPolicy:
         """
         if not conversations:
             return []
+        if self.mixed_precision:
+            raise RuntimeError("this policy runs its layers in mixed precision for the choose mode; build it with "
+                               "mixed_precision=False (or action_mode='generate') to generate free text")
         encoded = [self.encode_prompt(c) for c in conversations]
         order = sorted(range(len(encoded)), key=lambda i: len(encoded[i][0]))  # similar lengths batch together
         size = self.generation_batch_size or len(order)
         out: list[Generation | None] = [None] * len(encoded)
         for start in range(0, len(order), size):
             idx = order[start : start + size]
-            gens = self._generate_batch([encoded[i][0] for i in idx], greedy, temperature, top_p, max_new_tokens,
+            gens = generate_batch(self, [encoded[i][0] for i in idx], greedy, temperature, top_p, max_new_tokens,
                                         min_new_tokens)
             for i, gen in zip(idx, gens, strict=True):
                 gen.prompt_truncated = encoded[i][1]
                 out[i] = gen
         return [g for g in out if g is not None]
 
-    def _generate_batch(
-        self, prompts: list[list[int]], greedy: bool, temperature: float | None, top_p: float | None,
-        max_new_tokens: int | None, min_new_tokens: int | None = None,
-    ) -> list[Generation]:
-        temp = self.temperature if temperature is None else temperature
-        greedy = greedy or temp <= 0
-        temp = temp if temp > 0 else 1.0
-        input_ids, attention, _ = left_pad(prompts, self.pad_id)
-        width = input_ids.shape[1]
-        hidden: list[torch.Tensor] = []
-        hook = None
-        if self.value_head is not None:
-            hook = self._base().get_output_embeddings().register_forward_hook(
-                lambda _m, args, _out: hidden.append(args[0][:, -1, :].detach())
-            )
-        capture = self.frozen.capture() if self.frozen.enabled else nullcontext([])
-        try:
-            with capture as captured:
-                result = self.model.generate(
-                    input_ids=input_ids.to(self.device), attention_mask=attention.to(self.device),
-                    max_new_tokens=max_new_tokens or self.max_new_tokens, do_sample=not greedy,
-                    temperature=temp if not greedy else None, top_p=(self.top_p if top_p is None else top_p)
-                    if not greedy else None, top_k=0 if not greedy else None, eos_token_id=self.stop_ids,
-                    pad_token_id=self.pad_id, return_dict_in_generate=True, output_logits=True,
-                    min_new_tokens=min_new_tokens,
-                )
-        finally:
-            if hook is not None:
-                hook.remove()
-        new_tokens = result.sequences[:, width:].cpu()
-        logits = torch.stack(result.logits, dim=1).float() / temp  # [B, T, V]
-        logprobs = torch.log_softmax(logits, dim=-1).gather(-1, new_tokens.to(logits.device).unsqueeze(-1))
-        logprobs = logprobs.squeeze(-1).cpu()
-        values = None  # a model whose generate bypasses the LM head module gets its values from a forward pass
-        if self.value_head is not None and len(hidden) == new_tokens.shape[1]:
-            values = self.value_head(torch.stack(hidden, dim=1)).cpu()
-        gens = []
-        stop = set(self.stop_ids)
-        for row, ids in enumerate(prompts):
-            toks = new_tokens[row].tolist()
-            length = next((i + 1 for i, t in enumerate(toks) if t in stop), len(toks))
-            action = toks[:length]
-            gens.append(Generation(
-                text=self.tokenizer.decode(action, skip_special_tokens=True).strip(),
-                prompt_ids=list(ids), action_ids=action, logprobs=logprobs[row, :length].tolist(),
-                values=values[row, :length].tolist() if values is not None else None,
-            ))
-        states = FrozenSplit.rows(captured, width, prompts, [g.action_ids for g in gens]) if captured else None
-        for gen, state in zip(gens, states or [None] * len(gens), strict=True):
-            gen.frozen = state
-        if self.value_head is not None and values is None:
-            scores = self.forward_actions([g.prompt_ids for g in gens], [g.action_ids for g in gens])
-            for row, gen in enumerate(gens):
-                assert scores.values is not None
-                gen.values = scores.values[row, : len(gen.action_ids)].tolist()
-        return gens
+    def choose(self, conversations: Sequence[Conversation], candidates: Sequence[Sequence[str]], *,
+               greedy: bool = False) -> list[Choice]:
+        """Pick one candidate action per conversation (``choose`` mode; see :mod:`rrm_gym.agents.llm.choice`)."""
+        if len(conversations) != len(candidates):
+            raise ValueError("need one candidate list per conversation")
+        if any(not c for c in candidates):
+            raise ValueError("every conversation needs at least one candidate action")
+        if not conversations:
+            return []
+        return choose(self, [self.encode_prompt(c) for c in conversations], candidates, greedy=greedy)
+
+    def forward_choices(self, choices: Sequence[Choice], *, with_values: bool = True,
+                        reference: bool = False) -> ActionScores:
+        """Log-probs, entropies and values (``[B, 1]``) of recorded choices, with gradient."""
+        return forward_choices(self, choices, with_values=with_values, reference=reference)
 
     def as_agent(self, greedy: bool = True, **generate_kwargs: Any) -> Agent:
-        """An :data:`~rrm_gym.agents.llm.conversation.Agent`: conversations in, action texts out."""
+        """An :data:`~rrm_gym.agents.llm.conversation.Agent`: conversations (and their infos) in, actions out.
 
-        def agent(conversations: list[Conversation]) -> list[str]:
-            return [g.text for g in self.generate(conversations, greedy=greedy, **generate_kwargs)]
+        In ``choose`` mode the agent picks from each info's candidate actions, and falls back to free text for a
+        conversation whose env offers none.
+        """
 
+        def agent(conversations: list[Conversation], infos: Sequence[dict[str, Any]] | None = None) -> list[str]:
+            return [a.text for a in self.act(conversations, infos, greedy=greedy, **generate_kwargs)]
+
+        agent.uses_infos = True  # type: ignore[attr-defined]
+        agent.make_tracker = lambda n: make_tracker(self, n)  # type: ignore[attr-defined]
         return agent
+
+    def act(self, conversations: Sequence[Conversation], infos: Sequence[dict[str, Any]] | None = None, *,
+            greedy: bool = False, **generate_kwargs: Any) -> list[Choice | Generation]:
+        """One action per conversation, in the policy's action mode (see :meth:`as_agent`)."""
+        from rrm_gym.envs.candidates import WRITE, candidate_actions
+
+        cands = [candidate_actions(i) if self.action_mode == "choose" else None for i in (infos or [{}] * len(
+            conversations))]
+        if self.action_mode == "choose":  # no candidates: write free text through the all-slot template
+            cands = [c or [WRITE] for c in cands]
+        out: list[Choice | Generation | None] = [None] * len(conversations)
+        pick = [i for i, c in enumerate(cands) if c]
+        free = [i for i, c in enumerate(cands) if not c]
+        if pick:
+            for i, ch in zip(pick, self.choose([conversations[i] for i in pick], [cands[i] for i in pick],
+                                               greedy=greedy), strict=True):
+                out[i] = ch
+        if free:
+            for i, gen in zip(free, self.generate([conversations[i] for i in free], greedy=greedy,
+                                                  **generate_kwargs), strict=True):
+                out[i] = gen
+        return [a for a in out if a is not None]
 
     # ------------------------------------------------------------------ scoring with gradient
     def forward_actions(
@@ -362,10 +418,22 @@ class LLMPolicy:
         """Value of each prompt's state (at its last token), e.g. to bootstrap GAE at the end of a rollout."""
         if self.value_head is None:
             raise RuntimeError("this policy has no value head")
-        ids, attn, position = left_pad(prompt_ids, self.pad_id)
-        out = self._base().get_decoder()(input_ids=ids.to(self.device), attention_mask=attn.to(self.device),
-                                         position_ids=position.to(self.device), use_cache=False)
-        return self.value_head(out.last_hidden_state[:, -1, :]).cpu().tolist()
+        ids, attn, position = (t.to(self.device) for t in left_pad(prompt_ids, self.pad_id))
+        width = ids.shape[1]
+        mask = torch.ones((width, width), dtype=torch.bool, device=self.device).tril()[None] & attn.bool()[:, None]
+        mask = (mask | torch.eye(width, dtype=torch.bool, device=self.device)[None])[:, None]
+        states = self.frozen.bottom(ids, mask, position)
+        with self.compute_context():
+            hidden = self.frozen.top_from(states, mask, position)
+        return self.value_head(hidden[:, -1, :]).cpu().tolist()
+
+    def state_values(self, conversations: Sequence[Conversation],
+                     infos: Sequence[dict[str, Any]] | None = None) -> list[float]:
+        """Value of the state each conversation describes (the prompt of its next action)."""
+        del infos  # the value reads the prompt only
+        if not conversations:
+            return []
+        return self.prompt_values([self.encode_prompt(c)[0] for c in conversations])
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike[str]) -> Path:

@@ -16,6 +16,8 @@ import torch
 __all__ = ["save_policy", "load_policy_weights", "policy_kwargs"]
 
 META_FILE = "policy.json"
+_MODE_SETTINGS = ("action_mode", "choice_norm", "choice_temperature", "history_turns", "max_observation_chars",
+                  "system_prompt", "prompt_grad")
 
 
 def save_policy(policy: Any, path: str | os.PathLike[str]) -> Path:
@@ -31,7 +33,9 @@ def save_policy(policy: Any, path: str | os.PathLike[str]) -> Path:
         torch.save(policy.value_head.state_dict(), folder / "value_head.pt")
     meta = {"model": policy.model_path, "lora": policy.lora_settings, "value_head": policy.value_head is not None,
             "value_inner_size": policy.value_inner_size, "max_prompt_tokens": policy.max_prompt_tokens,
-            "max_new_tokens": policy.max_new_tokens, "temperature": policy.temperature, "top_p": policy.top_p}
+            "max_new_tokens": policy.max_new_tokens, "temperature": policy.temperature, "top_p": policy.top_p,
+            **{k: getattr(policy, k) for k in _MODE_SETTINGS},
+            "mixed_precision": policy.mixed_precision}
     (folder / META_FILE).write_text(json.dumps(meta, indent=2))
     return folder
 
@@ -64,7 +68,12 @@ def policy_kwargs(path: str | os.PathLike[str]) -> dict[str, Any]:
         "value_head": meta.get("value_head", True), "value_inner_size": meta.get("value_inner_size", 128),
         "max_prompt_tokens": meta.get("max_prompt_tokens", 1024), "max_new_tokens": meta.get("max_new_tokens", 32),
         "temperature": meta.get("temperature", 0.7), "top_p": meta.get("top_p", 1.0),
+        # policies saved before the choose mode existed generated free text
+        "action_mode": meta.get("action_mode", "generate"),
+        **{k: meta[k] for k in _MODE_SETTINGS if k in meta and k != "action_mode"},
     }
+    if "mixed_precision" in meta:
+        kwargs["mixed_precision"] = bool(meta["mixed_precision"])
     if lora:
         layers = lora.get("layers")
         kwargs.update(lora_r=lora["r"], lora_alpha=lora["alpha"], lora_dropout=lora["dropout"],

@@ -1,10 +1,12 @@
-"""Multi-turn, token-level PPO for an :class:`~rrm_gym.agents.llm.policy.LLMPolicy` over a Gymnasium vector env.
+"""Multi-turn PPO for an :class:`~rrm_gym.agents.llm.policy.LLMPolicy` over a Gymnasium vector env.
 
-Read top to bottom, like CleanRL's ``ppo.py``:
+The unit of an action is a token for generated text and the whole decision for a choice among candidates
+(``action_mode="choose"``: ratio, entropy and KL of the categorical). Read top to bottom, like CleanRL's ``ppo.py``:
 
-1. **Rollout** — ``config.num_steps`` vector steps. Each step every sub-env gets one generated action; the
-   reward of that step (env reward + whatever the feedback wrappers add, e.g. λ·score) lands on the LAST token of
-   the action. Episodes carry over from one iteration to the next.
+1. **Rollout** — ``config.num_steps`` vector steps. Each step every sub-env gets one action; the reward of that
+   step (env reward + whatever the feedback wrappers add, e.g. λ·score) lands on the LAST unit of the action.
+   Episodes carry over from one iteration to the next; a turn cut by a time limit keeps the value of the state it
+   led to, and GAE bootstraps from it.
 2. **GAE** — per sub-env, the action tokens of all its turns form one sequence; the value of every token comes
    from the value head. GAE (``gamma``, ``gae_lambda``) runs backwards over that sequence, so credit flows across
    turns and across refinement attempts of the same episode; it stops at episode ends and bootstraps from the
@@ -18,6 +20,7 @@ Rewards are read from the env only: the learner never calls a judge.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -29,11 +32,13 @@ import torch
 from rrm_gym.agents.llm.common import (
     CheckpointMixin,
     WrapperStatsDelta,
+    check_sampling,
     kl_k3,
     pad_rows,
     reference_logprobs,
     rollout_metrics,
     run_update_epochs,
+    score_rows,
 )
 from rrm_gym.agents.llm.config import PPOConfig
 from rrm_gym.agents.llm.rollout import RolloutCollector, TurnRecord
@@ -42,16 +47,18 @@ __all__ = ["PPO", "compute_gae", "token_advantages"]
 
 
 def compute_gae(rewards: np.ndarray, values: np.ndarray, dones: np.ndarray, last_value: float, gamma: float,
-                lam: float) -> tuple[np.ndarray, np.ndarray]:
-    """Generalised advantage estimation over one sequence of tokens.
+                lam: float, next_values: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Generalised advantage estimation over one sequence of units (tokens, or one unit per choice).
 
     Args:
-        rewards: Reward at each token (0 except on the last token of an action).
-        values: Value at each token.
-        dones: True on the token after which the episode ended (no bootstrapping past it).
-        last_value: Value of the state after the last token (ignored when the last token is done).
-        gamma: Discount per token.
+        rewards: Reward at each unit (0 except on the last unit of an action).
+        values: Value at each unit.
+        dones: True on the unit after which the episode ended (no bootstrapping past it).
+        last_value: Value of the state after the last unit (ignored when the last unit is done).
+        gamma: Discount per unit.
         lam: GAE lambda.
+        next_values: Where not NaN, the value to bootstrap from after this unit even though it is done: the
+            state a time-limit truncation led to (the episode was cut, not finished).
 
     Returns:
         ``(advantages, returns)`` with ``returns = advantages + values``.
@@ -60,6 +67,9 @@ def compute_gae(rewards: np.ndarray, values: np.ndarray, dones: np.ndarray, last
         >>> adv, ret = compute_gae(np.array([0.0, 1.0]), np.array([0.5, 0.5]), np.array([False, True]), 0.0, 1.0, 1.0)
         >>> adv.tolist(), ret.tolist()
         ([0.5, 0.5], [1.0, 1.0])
+        >>> adv, _ = compute_gae(np.array([0.0]), np.array([0.5]), np.array([True]), 0.0, 1.0, 1.0, np.array([0.7]))
+        >>> round(float(adv[0]), 6)  # truncated: bootstrap from V(next) = 0.7
+        0.2
     """
     n = len(rewards)
     advantages = np.zeros(n, dtype=np.float64)
@@ -67,7 +77,9 @@ def compute_gae(rewards: np.ndarray, values: np.ndarray, dones: np.ndarray, last
     for t in reversed(range(n)):
         next_value = last_value if t == n - 1 else values[t + 1]
         not_done = 0.0 if dones[t] else 1.0
-        delta = rewards[t] + gamma * next_value * not_done - values[t]
+        bootstrap = next_values is not None and not np.isnan(next_values[t])
+        target = next_values[t] if bootstrap else next_value * not_done  # type: ignore[index]
+        delta = rewards[t] + gamma * target - values[t]
         last_gae = delta + gamma * lam * not_done * last_gae
         advantages[t] = last_gae
     return advantages, advantages + values
@@ -75,17 +87,24 @@ def compute_gae(rewards: np.ndarray, values: np.ndarray, dones: np.ndarray, last
 
 def token_advantages(turns: list[TurnRecord], last_value: float, gamma: float,
                      lam: float) -> tuple[list[list[float]], list[list[float]]]:
-    """GAE over the action tokens of one sub-env's turns (in time order); per-turn advantage and return lists."""
-    rewards, values, dones, lengths = [], [], [], []
+    """GAE over the units of one sub-env's turns (in time order); per-turn advantage and return lists.
+
+    A generated action has one unit per token, a choice one unit. A turn cut by a time limit bootstraps from
+    ``turn.bootstrap``, the value of the state it led to.
+    """
+    rewards, values, dones, nexts, lengths = [], [], [], [], []
     for turn in turns:
-        n = len(turn.action_ids)
+        n = turn.units
         if turn.values is None:
             raise ValueError("PPO needs values: build the policy with value_head=True")
-        rewards += [0.0] * (n - 1) + [turn.reward]  # the turn's reward lands on its last token
+        rewards += [0.0] * (n - 1) + [turn.reward]  # the turn's reward lands on its last unit
         values += list(turn.values)
         dones += [False] * (n - 1) + [turn.done]
+        nexts += [math.nan] * (n - 1) + [turn.bootstrap if turn.done and not turn.terminated
+                                         and turn.bootstrap is not None else math.nan]
         lengths.append(n)
-    adv, ret = compute_gae(np.asarray(rewards), np.asarray(values), np.asarray(dones), last_value, gamma, lam)
+    adv, ret = compute_gae(np.asarray(rewards), np.asarray(values), np.asarray(dones), last_value, gamma, lam,
+                           np.asarray(nexts, dtype=np.float64))
     out_adv, out_ret, start = [], [], 0
     for n in lengths:
         out_adv.append(adv[start : start + n].tolist())
@@ -121,9 +140,8 @@ class PPO(CheckpointMixin):
         if self.config.kl_coef > 0 and not policy.has_adapter:
             raise ValueError("the KL penalty needs a LoRA adapter (LLMPolicy(lora=True)) or kl_coef=0")
         self.optimizer = torch.optim.Adam(policy.trainable_parameters(), lr=self.config.learning_rate, eps=1e-5)
-        self.collector = RolloutCollector(policy, envs, max_turns_kept=self.config.max_turns_kept,
-                                          temperature=self.config.temperature,
-                                          max_new_tokens=self.config.max_new_tokens)
+        check_sampling(policy)
+        self.collector = RolloutCollector(policy, envs)
         self.rng = np.random.default_rng(self.config.seed)
         self.iterations = 0
         self.env_steps = 0
@@ -154,9 +172,9 @@ class PPO(CheckpointMixin):
         need = [i for i, env_turns in enumerate(turns) if env_turns and not env_turns[-1].done]
         values = [0.0] * len(turns)
         if need:
-            convs = self.collector.tracker.conversations()
-            prompts = [self.policy.encode_prompt(convs[i])[0] for i in need]
-            for i, v in zip(need, self.policy.prompt_values(prompts), strict=True):
+            convs, infos = self.collector.tracker.conversations(), self.collector.tracker.infos()
+            for i, v in zip(need, self.policy.state_values([convs[i] for i in need], [infos[i] for i in need]),
+                            strict=True):
                 values[i] = float(v)
         return values
 
@@ -164,7 +182,7 @@ class PPO(CheckpointMixin):
     def build_batch(self, turns: list[list[TurnRecord]], last_values: list[float]) -> dict[str, list[Any]]:
         """Flatten turns into rows (prompt, action, old log-probs/values, advantages, returns)."""
         batch: dict[str, list[Any]] = {k: [] for k in ("prompts", "actions", "logprobs", "values", "advantages",
-                                                       "returns", "rewards", "frozen")}
+                                                       "returns", "rewards", "frozen", "choices")}
         for env_turns, last_value in zip(turns, last_values, strict=True):
             if not env_turns:
                 continue
@@ -178,6 +196,7 @@ class PPO(CheckpointMixin):
                 batch["returns"].append(r)
                 batch["rewards"].append(turn.reward)
                 batch["frozen"].append(turn.frozen)
+                batch["choices"].append(turn.choice)
         return batch
 
     # ------------------------------------------------------------------ 3. update
@@ -189,16 +208,13 @@ class PPO(CheckpointMixin):
             mean, std = flat.mean(), flat.std() + 1e-8
             advantages = [(a - mean) / std for a in advantages]
         batch["norm_advantages"] = advantages
-        batch["ref_logprobs"] = (reference_logprobs(self.policy, batch["prompts"], batch["actions"],
-                                                    batch.get("frozen")) if self.config.kl_coef > 0 else [])
+        batch["ref_logprobs"] = reference_logprobs(self.policy, batch) if self.config.kl_coef > 0 else []
 
     def loss(self, batch: dict[str, list[Any]], idx: Sequence[int]) -> tuple[torch.Tensor, dict[str, float]]:
         """The PPO loss of the turns ``idx`` of a prepared batch, and its parts."""
         cfg = self.config
-        width = max(len(batch["actions"][i]) for i in idx)
-        frozen = [batch["frozen"][i] for i in idx] if batch.get("frozen") else None
-        scores = self.policy.forward_actions([batch["prompts"][i] for i in idx], [batch["actions"][i] for i in idx],
-                                             frozen=frozen)
+        width = max(len(batch["logprobs"][i]) for i in idx)
+        scores = score_rows(self.policy, batch, idx)
         mask = scores.mask.float()
         count = mask.sum().clamp(min=1.0)
         device = scores.logprobs.device
@@ -261,6 +277,7 @@ class PPO(CheckpointMixin):
             "iteration_env_steps": float(steps),
             "iteration_episodes": float(len(finished)),
             "action_tokens": float(sum(len(a) for a in batch["actions"])),
+            "prompt_tokens_per_turn": float(np.mean([len(p) for p in batch["prompts"]])) if batch["prompts"] else 0.0,
             "mean_step_reward": float(np.mean(batch["rewards"])) if batch["rewards"] else 0.0,
         }
         stats.update(rollout_metrics(finished, judgements, self._wrapper_stats.delta()))

@@ -16,7 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from rrm_gym.agents.llm.conversation import SYSTEM_PROMPT_AGENT, ConversationTracker, unbatch_infos
+from rrm_gym.agents.llm.conversation import unbatch_infos
+from rrm_gym.agents.llm.prompts import make_tracker
+from rrm_gym.wrappers.hold import HOLD
 
 __all__ = ["TurnRecord", "RolloutCollector", "episode_summary", "judge_stats", "wrapper_stats"]
 
@@ -39,6 +41,10 @@ class TurnRecord:
         episode: Global id of the episode (unique within the collector).
         task_id: The task (``info["task_id"]``), when the env reports one.
         frozen: Hidden states below the LoRA layers kept from generation (``Generation.frozen``), or ``None``.
+        choice: In ``choose`` mode, the :class:`~rrm_gym.agents.llm.choice.Choice` (then ``logprobs`` and
+            ``values`` hold one entry: the turn is one decision); ``None`` for generated text.
+        bootstrap: For a turn cut by a time limit (truncated, not terminated): the value of the state it led to,
+            which GAE bootstraps from; ``None`` otherwise.
 
     Example:
         >>> TurnRecord(env=0, prompt_ids=[1, 2], action_ids=[3], logprobs=[-0.1], values=None, reward=1.0).done
@@ -58,6 +64,13 @@ class TurnRecord:
     episode: int = 0
     task_id: str | None = None
     frozen: Any = None
+    choice: Any = None
+    bootstrap: float | None = None
+
+    @property
+    def units(self) -> int:
+        """Scored units of the action: its tokens for generated text, 1 for a choice."""
+        return len(self.logprobs)
 
 
 @dataclass
@@ -90,13 +103,12 @@ def episode_summary(log: dict[str, Any]) -> dict[str, float]:
 class RolloutCollector:
     """Steps a vector env with a policy and records turns, episodes and judgements.
 
+    The policy owns the sampling distribution (temperature, action mode) and the prompt format
+    (:func:`~rrm_gym.agents.llm.prompts.make_tracker`): the collector only asks it to ``act``.
+
     Args:
-        policy: An :class:`~rrm_gym.agents.llm.policy.LLMPolicy` (anything with its ``generate``).
+        policy: An :class:`~rrm_gym.agents.llm.policy.LLMPolicy` (anything with its ``act`` and ``state_values``).
         envs: A Gymnasium vector env with ``str`` observations and actions (feedback wrappers applied or not).
-        system_prompt: System message of every conversation.
-        max_turns_kept: Exchanges kept in prompts (see :class:`ConversationTracker`).
-        temperature: Sampling temperature (``None``: the policy's).
-        max_new_tokens: Action length cap (``None``: the policy's).
 
     Example:
         >>> collector = RolloutCollector(policy, envs)  # doctest: +SKIP
@@ -104,9 +116,7 @@ class RolloutCollector:
         >>> turns = collector.step()  # doctest: +SKIP
     """
 
-    def __init__(self, policy: Any, envs: Any, *, system_prompt: str | None = SYSTEM_PROMPT_AGENT,
-                 max_turns_kept: int | None = 6, temperature: float | None = None,
-                 max_new_tokens: int | None = None) -> None:
+    def __init__(self, policy: Any, envs: Any) -> None:
         self.policy = policy
         self.envs = envs
         self.num_envs = int(envs.num_envs)
@@ -115,10 +125,7 @@ class RolloutCollector:
             str(getattr(mode, "value", mode)).lower().replace("_", ""), str(mode))
         if mode not in ("next_step", "same_step"):
             raise ValueError(f"the learners need NEXT_STEP or SAME_STEP autoreset, the env uses {mode!r}")
-        self.tracker = ConversationTracker(self.num_envs, system_prompt=system_prompt,
-                                           max_turns_kept=max_turns_kept, autoreset_mode=mode)
-        self.temperature = temperature
-        self.max_new_tokens = max_new_tokens
+        self.tracker = make_tracker(policy, self.num_envs, mode)
         self.finished: list[dict[str, Any]] = []
         """Episode logs finished since the last :meth:`drain` (task_id, question, attempts, ...)."""
         self.judgements: list[dict[str, Any]] = []
@@ -160,9 +167,9 @@ class RolloutCollector:
     def step(self, active: list[bool] | None = None) -> list[TurnRecord | None]:
         """One vector step: generate an action for every sub-env that needs one and step the envs.
 
-        Sub-envs waiting for their NEXT_STEP autoreset, and sub-envs with ``active[i]`` False, get an empty
-        action that is not recorded (an autoreset step ignores it; an idle sub-env gets an explanatory
-        observation that nobody reads).
+        Sub-envs waiting for their NEXT_STEP autoreset get an empty action (the autoreset step ignores it);
+        sub-envs with ``active[i]`` False get :data:`~rrm_gym.wrappers.hold.HOLD`, so they are not stepped,
+        judged or logged (``make_vector_env`` puts a :class:`~rrm_gym.wrappers.hold.HoldWrapper` on each sub-env).
 
         Returns:
             One :class:`TurnRecord` per sub-env, ``None`` where no action was generated.
@@ -172,10 +179,10 @@ class RolloutCollector:
         n = self.num_envs
         wants = [not self.tracker.episode_done(i) and (active is None or bool(active[i])) for i in range(n)]
         idx = [i for i in range(n) if wants[i]]
-        convs = self.tracker.conversations()
-        gens = self.policy.generate([convs[i] for i in idx], temperature=self.temperature,
-                                    max_new_tokens=self.max_new_tokens) if idx else []
-        actions = [""] * n
+        convs, infos = self.tracker.conversations(), self.tracker.infos()
+        gens = self.policy.act([convs[i] for i in idx], [infos[i] for i in idx]) if idx else []
+        # a sub-env waiting for its autoreset gets "" (ignored); an idle one is held, not stepped (wrappers.hold)
+        actions = [HOLD if not wants[i] and not self.tracker.episode_done(i) else "" for i in range(n)]
         for i, gen in zip(idx, gens, strict=True):
             actions[i] = gen.text
         obs, rewards, terminated, truncated, infos = self.envs.step(actions)
@@ -183,6 +190,7 @@ class RolloutCollector:
         per_env = unbatch_infos(infos, n)
         records: list[TurnRecord | None] = [None] * n
         by_env = dict(zip(idx, gens, strict=True))
+        cut: list[tuple[int, Any]] = []  # (env, tracker holding the final state) of time-limit truncations
         for i in range(n):
             info = per_env[i]
             was_pending = self.tracker.episode_done(i)
@@ -197,12 +205,35 @@ class RolloutCollector:
                 final_obs = info.get("final_obs", obs[i])
                 records[i] = self._record(i, by_env[i], actions[i], str(final_obs), float(rewards[i]),
                                           bool(terminated[i]), bool(truncated[i]), final_info)
+                if truncated[i] and not terminated[i]:
+                    cut.append((i, self._final_state(i, actions[i], str(final_obs), final_info)))
                 self._start_episode(i, obs[i], {k: v for k, v in info.items() if not k.startswith("final_")})
                 continue
             records[i] = self._record(i, by_env[i], actions[i], obs[i], float(rewards[i]), bool(terminated[i]),
                                       bool(truncated[i]), info)
+            if truncated[i] and not terminated[i]:
+                cut.append((i, None))
         self.tracker.record(actions, obs, per_env, terminated, truncated)
+        self._bootstrap(records, cut)
         return records
+
+    def _final_state(self, i: int, action: str, final_obs: str, final_info: dict[str, Any]) -> Any:
+        import copy
+
+        tracker = copy.deepcopy(self.tracker)
+        tracker.add_turn(i, action, final_obs, final_info)
+        return tracker
+
+    def _bootstrap(self, records: list[TurnRecord | None], cut: list[tuple[int, Any]]) -> None:
+        """Value of the state a time-limit truncation led to (GAE bootstraps from it)."""
+        if not cut or getattr(self.policy, "value_head", None) is None:
+            return
+        convs = [(tracker or self.tracker).conversations()[i] for i, tracker in cut]
+        infos = [(tracker or self.tracker).infos()[i] for i, tracker in cut]
+        for (i, _), value in zip(cut, self.policy.state_values(convs, infos), strict=True):
+            record = records[i]
+            if record is not None:
+                record.bootstrap = float(value)
 
     def _record(self, i: int, gen: Any, action: str, obs: str, reward: float, terminated: bool, truncated: bool,
                 info: dict[str, Any]) -> TurnRecord:
@@ -240,6 +271,7 @@ class RolloutCollector:
             values=None if gen.values is None else list(gen.values), reward=reward, done=done,
             terminated=terminated, attempt=attempt_no, attempt_done=attempt_done, episode=log.episode,
             task_id=log.task_id, frozen=getattr(gen, "frozen", None),
+            choice=gen if hasattr(gen, "candidates") else None,
         )
         if done:
             self.finished.append({"episode": log.episode, "task_id": log.task_id, "question": log.question,

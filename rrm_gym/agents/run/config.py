@@ -29,6 +29,7 @@ __all__ = ["TrainConfig", "AGENTS", "DEFAULT_BUDGETS", "DEFAULT_AGENT_OPTS", "ID
 
 AGENTS = ("ppo", "grpo", "sb3", "trl")
 FEEDBACK = ("none", "critique", "reward", "unified")
+ACTION_MODES = ("choose", "generate")
 DEFAULT_ENV = "rrm/WebWalker-v0"
 _AUTO_ENV_KWARGS: dict[str, dict[str, Any]] = {DEFAULT_ENV: {"difficulty": "easy", "max_episode_steps": 4}}
 
@@ -49,7 +50,8 @@ DEFAULT_AGENT_OPTS: dict[str, dict[str, Any]] = {
 }
 """Agent settings of the main job, under the user's ``agent_opts`` (sized with :data:`DEFAULT_BUDGETS`)."""
 
-IDENTITY_FIELDS = ("env", "feedback", "judge", "agent", "model", "num_envs", "seed", "lam", "max_refinements")
+IDENTITY_FIELDS = ("env", "feedback", "judge", "agent", "model", "action_mode", "num_envs", "seed", "lam",
+                   "max_refinements")
 """Fields a resumed run may not change (the checkpoint was trained with them)."""
 
 
@@ -73,6 +75,8 @@ class TrainConfig:
         on_error: Judge failure policy: ``neutral``, ``skip`` or ``raise``.
         agent: ``ppo``, ``grpo`` (bundled LLM learners), ``sb3`` (MaskablePPO bridge) or ``trl`` (GRPOTrainer).
         model: Model folder or hub id for the LLM agents; ``None`` is the bundled SmolLM2-135M-Instruct.
+        action_mode: How the ``ppo``/``grpo`` LLM policy acts: ``choose`` (a softmax over the env's candidate
+            actions, scored by the model; what a small model on a CPU learns with) or ``generate`` (free text).
         agent_opts: Settings of the agent's own config (PPOConfig / GRPOConfig / LLMPolicy / SB3Config / TRL
             GRPOConfig fields); a new run stores them merged over :data:`DEFAULT_AGENT_OPTS`.
         seed: Seed of envs, sampling and initialisation.
@@ -107,6 +111,7 @@ class TrainConfig:
     on_error: str = "neutral"
     agent: str = "ppo"
     model: str | None = None
+    action_mode: str = "choose"
     agent_opts: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
     total_steps: int | None = None
@@ -129,6 +134,8 @@ class TrainConfig:
         """Raise ``ValueError`` with a clear message for an invalid setting."""
         if self.feedback not in FEEDBACK:
             raise ValueError(f"feedback must be one of {FEEDBACK}, got {self.feedback!r}")
+        if self.action_mode not in ACTION_MODES:
+            raise ValueError(f"action_mode must be one of {ACTION_MODES}, got {self.action_mode!r}")
         if self.agent not in AGENTS:
             raise ValueError(f"agent must be one of {AGENTS}, got {self.agent!r}")
         if self.on_error not in ("neutral", "skip", "raise"):

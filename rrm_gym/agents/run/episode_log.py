@@ -169,6 +169,8 @@ class EpisodeLog(VectorWrapper):
                 self._pending[i] = False
                 tracker.start(obs[i], info)
                 continue
+            if info.get("held"):  # a sub-env the learner left untouched (rrm_gym.wrappers.hold)
+                continue
             self.env_steps += 1
             done = bool(terms[i]) or bool(truncs[i])
             step_obs, step_info = obs[i], info

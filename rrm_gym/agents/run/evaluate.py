@@ -130,7 +130,10 @@ def evaluate(
         raise ValueError(f"num_envs must be >= 1, got {num_envs}")
     width = min(num_envs, episodes)
     envs = [_make_env(env_id, dict(env_kwargs or {})) for _ in range(width)]
-    tracker = ConversationTracker(width, system_prompt=system_prompt, max_turns_kept=None)
+    make = getattr(agent, "make_tracker", None)
+    tracker = make(width) if callable(make) else ConversationTracker(width, system_prompt=system_prompt,
+                                                                      max_turns_kept=None)
+    uses_infos = bool(getattr(agent, "uses_infos", False))
     slot_episode: list[int | None] = [None] * width
     slot_return = [0.0] * width
     slot_steps = [0] * width
@@ -157,7 +160,11 @@ def evaluate(
         while any(e is not None for e in slot_episode):
             active = [s for s in range(width) if slot_episode[s] is not None]
             convs = tracker.conversations()
-            actions = list(agent([convs[s] for s in active]))
+            if uses_infos:
+                infos = tracker.infos()
+                actions = list(agent([convs[s] for s in active], [infos[s] for s in active]))
+            else:
+                actions = list(agent([convs[s] for s in active]))
             if len(actions) != len(active):
                 raise ValueError(f"the agent returned {len(actions)} actions for {len(active)} conversations")
             for slot, action in zip(active, actions, strict=True):
@@ -172,7 +179,7 @@ def evaluate(
                         bar[0].update(bar[1], advance=1)
                     start(slot)
                 else:
-                    tracker.add_turn(slot, action, obs)
+                    tracker.add_turn(slot, action, obs, info)
     finally:
         if bar is not None:
             bar[0].stop()
