@@ -6,9 +6,12 @@ import os
 
 import click
 
+from rrm_gym.cli.compare_cmd import compare
+from rrm_gym.cli.distill_cmd import distill
 from rrm_gym.cli.envs_cmd import envs
 from rrm_gym.cli.eval_cmd import eval_cmd
 from rrm_gym.cli.judge_cmd import judge
+from rrm_gym.cli.judge_eval_cmd import judge_eval
 from rrm_gym.cli.play_cmd import play
 from rrm_gym.cli.train_cmd import train
 
@@ -29,3 +32,6 @@ main.add_command(play)
 main.add_command(judge)
 main.add_command(train)
 main.add_command(eval_cmd)
+main.add_command(compare)
+main.add_command(distill)
+main.add_command(judge_eval)
