@@ -33,6 +33,7 @@ from typing import Any
 import gymnasium as gym
 
 import rrm_gym  # noqa: F401 - registers the envs
+from rrm_gym.envs.from_id import make_task_env
 from rrm_gym.tasks.scoring import normalize_answer
 from rrm_gym.wrappers import CritiqueObservationWrapper
 
@@ -184,7 +185,7 @@ def measure(env_id: str, task_ids: list[str], judge: Any, exploits: dict[str, Ex
         holds ``(critique, question, reference)`` of every step-1 answer.
     """
     exploits = dict(EXPLOITS if exploits is None else exploits)
-    env = CritiqueObservationWrapper(gym.make(env_id), judge, max_refinements=1)
+    env = CritiqueObservationWrapper(make_task_env(env_id), judge, max_refinements=1)
     wins = {name: [0.0, 0.0] for name in exploits} | ({"(e) verdict flip": [0.0, 0.0]} if verdict else {})
     wins["judge ok"] = [0.0, 0.0]
     critiques: list[tuple[str, str, dict]] = []
@@ -240,7 +241,7 @@ def _valid_two_way(env: gym.Env, task_id: str) -> bool:
 
 def two_way_tasks(env_id: str, n: int) -> list[str]:
     """``n`` 2-way task ids: MultiHopQA's generated comparisons, or the first compare question of WebWalker sites."""
-    env = gym.make(env_id)
+    env = make_task_env(env_id)
     out: list[str] = []
     try:
         if "MultiHop" in env_id:
@@ -266,7 +267,7 @@ def two_way_tasks(env_id: str, n: int) -> list[str]:
 
 def numeric_tasks(env_id: str, n: int) -> list[str]:
     """``n`` tasks with a numeric gold answer that answering it at step 1 solves (so a blind number can win)."""
-    env = gym.make(env_id)
+    env = make_task_env(env_id)
     out: list[str] = []
     try:
         for seed in range(20 * n):

@@ -35,6 +35,7 @@ from typing import Any
 import gymnasium as gym
 
 import rrm_gym  # noqa: F401 - registers the envs
+from rrm_gym.envs.from_id import make_task_env
 from rrm_gym.judges import HFJudge
 from rrm_gym.types import Judgement, JudgeRequest, Trajectory
 from rrm_gym.wrappers.vector import UnifiedWrapper
@@ -82,7 +83,7 @@ class TimedJudge:
 
 def run(judge: TimedJudge, envs: int, clicks: int, refinements: int, seed: int) -> None:
     """The attempts (first try and refinements) of ``envs`` WebWalker tasks, all answering on the same step."""
-    vec = gym.vector.SyncVectorEnv([lambda: gym.make("rrm/WebWalker-v0") for _ in range(envs)])
+    vec = gym.vector.SyncVectorEnv([lambda: make_task_env("rrm/WebWalker-v0") for _ in range(envs)])
     env = UnifiedWrapper(vec, judge, max_refinements=refinements)
     obs, infos = env.reset(seed=seed)
     for step in range((1 + refinements) * (clicks + 1)):

@@ -42,7 +42,6 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=2)
     args = parser.parse_args()
 
-    import gymnasium as gym
     import torch
     from datasets import Dataset
     from peft import LoraConfig
@@ -52,9 +51,10 @@ def main() -> None:
 
     import rrm_gym  # noqa: F401
     from rrm_gym.agents import GRPO, PPO, GRPOConfig, LLMPolicy, PPOConfig
+    from rrm_gym.envs.from_id import make_task_env
     from rrm_gym.wrappers import make_vector_env
 
-    obs, _ = gym.make("rrm/WebWalker-v0", difficulty="easy").reset(seed=0)
+    obs, _ = make_task_env("rrm/WebWalker-v0", difficulty="easy").reset(seed=0)
     batch, length = args.batch, args.completion
     envs = make_vector_env("rrm/WebWalker-v0", 1, feedback="none", difficulty="easy")
 

@@ -28,14 +28,14 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="model path (default: bundled SmolLM2-135M-Instruct)")
     args = parser.parse_args()
 
-    import gymnasium as gym
     import torch
 
     import rrm_gym  # noqa: F401
     from rrm_gym.agents import LLMPolicy
+    from rrm_gym.envs.from_id import make_task_env
 
     policy = LLMPolicy(args.model, seed=0, max_new_tokens=args.new_tokens, action_mode="generate")
-    env = gym.make("rrm/WebWalker-v0", difficulty="easy")
+    env = make_task_env("rrm/WebWalker-v0", difficulty="easy")
     convs = []
     for k in range(args.batch):
         obs, _ = env.reset(seed=k)

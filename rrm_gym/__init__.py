@@ -10,9 +10,10 @@ Example:
 """
 
 from rrm_gym.envs import register_all as _register_all
+from rrm_gym.envs.support import check_env_support
 from rrm_gym.types import Judgement, JudgeRequest, Trajectory, Turn
 
 __version__ = "0.1.0"
-__all__ = ["Turn", "Trajectory", "JudgeRequest", "Judgement", "__version__"]
+__all__ = ["Turn", "Trajectory", "JudgeRequest", "Judgement", "check_env_support", "__version__"]
 
 _register_all()

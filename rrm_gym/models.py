@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
 
-__all__ = ["BUNDLED_MODEL", "cache_dir", "bundled_gguf", "bundled_model_path", "resolve_model_path"]
+__all__ = ["BUNDLED_MODEL", "cache_dir", "bundled_gguf", "bundled_model_path", "resolve_model_path",
+           "check_model_source"]
 
 BUNDLED_MODEL = "smollm2-135m-instruct"
+_ALIASES = ("smollm2", BUNDLED_MODEL, "bundled", "default")
+_HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$")
 _GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
@@ -92,6 +96,59 @@ def bundled_model_path() -> Path:
 
 def resolve_model_path(model: str | os.PathLike[str] | None) -> str:
     """Map ``None`` or ``"smollm2"``/``"smollm2-135m-instruct"`` to the bundled folder; pass anything else through."""
-    if model is None or str(model).lower() in ("smollm2", BUNDLED_MODEL, "bundled", "default"):
+    if model is None or str(model).lower() in _ALIASES:
         return str(bundled_model_path())
     return str(model)
+
+
+def _offline() -> bool:
+    return any(os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on")
+               for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+
+
+def check_model_source(model: str | os.PathLike[str] | None, hub_timeout: float = 10.0) -> str | None:
+    """Say what is wrong with a model given by folder or Hugging Face hub id, without loading it; ``None`` if fine.
+
+    A folder must exist and hold a ``config.json``. Anything that is not a folder is read as a hub id: fine when it
+    is in the local Hugging Face cache, else (when the hub is not switched off with ``HF_HUB_OFFLINE=1``) asked
+    for on the hub. The message says which of the two readings failed and why.
+
+    Example:
+        >>> check_model_source("/nonexistent")
+        'model folder /nonexistent does not exist'
+        >>> check_model_source(None) is None
+        True
+    """
+    if model is None or str(model).lower() in _ALIASES:
+        return None
+    text = str(model)
+    path = Path(text).expanduser()
+    if path.is_dir():
+        return None if (path / "config.json").is_file() else f"model folder {text} has no config.json"
+    if path.exists():
+        return f"model {text} is a file; give a model folder or a Hugging Face hub id"
+    if path.is_absolute() or text.startswith((".", "~")) or "\\" in text or not _HUB_ID.match(text):
+        return f"model folder {text} does not exist"
+    return _check_hub_id(text, hub_timeout)
+
+
+def _check_hub_id(repo_id: str, timeout: float) -> str | None:
+    try:
+        import huggingface_hub as hub
+    except ImportError:
+        return f"model {repo_id} is not a local folder, and huggingface_hub is not installed to fetch it"
+    cached = hub.try_to_load_from_cache(repo_id, "config.json")
+    if isinstance(cached, str):
+        return None
+    where = f"{repo_id} is neither a local folder nor in the Hugging Face cache"
+    if _offline():
+        return f"model {where}, and the hub is offline (HF_HUB_OFFLINE=1)"
+    try:
+        hub.model_info(repo_id, timeout=timeout)
+    except hub.errors.RepositoryNotFoundError:
+        return f"model {where}, and the Hugging Face hub has no model {repo_id}"
+    except hub.errors.GatedRepoError:
+        return f"model {repo_id} is gated on the Hugging Face hub: log in (`hf auth login`) after accepting its terms"
+    except Exception as exc:  # noqa: BLE001 - no network, proxy, DNS, ...
+        return f"model {where}, and the Hugging Face hub cannot be reached ({type(exc).__name__})"
+    return None

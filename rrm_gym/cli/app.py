@@ -6,6 +6,7 @@ import os
 
 import click
 
+from rrm_gym.cli.check_cmd import check
 from rrm_gym.cli.compare_cmd import compare
 from rrm_gym.cli.distill_cmd import distill
 from rrm_gym.cli.envs_cmd import envs
@@ -28,6 +29,7 @@ def main() -> None:
 
 
 main.add_command(envs)
+main.add_command(check)
 main.add_command(play)
 main.add_command(judge)
 main.add_command(train)

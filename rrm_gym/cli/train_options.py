@@ -19,10 +19,11 @@ _PARSED = {"judge_opts": "judge option", "env_opts": "env option", "agent_opt": 
 def _options() -> list[Callable[[Any], Any]]:
     """Every train option as a decorator, top to bottom (``judge_options`` stands for ``--judge``/``--judge-opt``)."""
     return [
-        click.option("--env", default="rrm/WebWalker-v0", help="Env id (`rrm-gym envs` lists them)."),
+        click.option("--env", default="rrm/WebWalker-v0",
+                     help="Env id (`rrm-gym envs` lists them), or module:Id for your own (`rrm-gym check ID`)."),
         click.option("--difficulty", default="auto",
-                     help="Task tier env kwarg; auto: WebWalker easy tier with 4-step episodes, other envs their "
-                          "defaults."),
+                     help="Task tier, a reset option (envs without tiers ignore it); auto: WebWalker easy tier with "
+                          "4-step episodes, other envs their defaults."),
         click.option("--env-opt", "env_opts", multiple=True, metavar="KEY=VALUE",
                      help="Extra gym.make kwarg, repeatable."),
         click.option("--feedback", type=click.Choice(["none", "critique", "reward", "unified"]), default="unified",

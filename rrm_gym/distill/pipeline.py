@@ -62,15 +62,13 @@ def _progress(enabled: bool, console: Any) -> Any:
 
 def collect_stage(config: DistillConfig, out: JsonlFile, progress: Any) -> int:
     """Collect the planned attempts of every env split and import the sources; returns records added."""
-    import gymnasium as gym
-
-    import rrm_gym  # noqa: F401 - registers the rrm/* envs
     from rrm_gym.distill.collect import hash_split, import_trajectories, imported_record, plan_env, run_episode
     from rrm_gym.distill.policies import make_policy
+    from rrm_gym.envs.from_id import make_task_env
 
     added = 0
     for env_id in config.envs:
-        env = gym.make(env_id, **env_kwargs_for(env_id, config.difficulty, config.env_kwargs))
+        env = make_task_env(env_id, **env_kwargs_for(env_id, config.difficulty, config.env_kwargs))
         try:
             plans = []
             for split, count in (("train", config.train_tasks), ("test", config.val_tasks)):
@@ -97,8 +95,8 @@ def collect_stage(config: DistillConfig, out: JsonlFile, progress: Any) -> int:
                 env = None
                 if env_id:
                     if env_id not in envs:
-                        envs[env_id] = gym.make(env_id, **env_kwargs_for(env_id, config.difficulty,
-                                                                        config.env_kwargs))
+                        envs[env_id] = make_task_env(env_id, **env_kwargs_for(env_id, config.difficulty,
+                                                                              config.env_kwargs))
                     env = envs[env_id]
                 record = imported_record(item, env, max(config.max_episode_steps, 64))
                 task = record["task_id"] or record["trajectory"]["question"]  # no id: the question is the task

@@ -2,8 +2,11 @@
 
 from rrm_gym.envs.actions import Answer, Tool, ToolCall, parse_action
 from rrm_gym.envs.base import Task, TextEnv, ToolError
+from rrm_gym.envs.from_id import make_task_env, make_task_vec
 from rrm_gym.envs.registration import ENV_INFO, list_envs, register_env
 from rrm_gym.envs.spaces import ProseText
+from rrm_gym.envs.support import EnvSupport, check_env_support
+from rrm_gym.envs.task_options import TaskOptionsWrapper, task_options
 
 __all__ = [
     "TextEnv",
@@ -18,6 +21,12 @@ __all__ = [
     "list_envs",
     "ENV_INFO",
     "register_all",
+    "make_task_env",
+    "make_task_vec",
+    "TaskOptionsWrapper",
+    "task_options",
+    "check_env_support",
+    "EnvSupport",
 ]
 
 

@@ -5,12 +5,16 @@ Backends are imported only when built, so naming a judge never loads torch or vL
 
 from __future__ import annotations
 
+import difflib
 import importlib
+import inspect
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["make", "register_judge", "judge_names"]
+__all__ = ["make", "register_judge", "judge_names", "check_options"]
+
+_MAKE_OPTIONS = ("cache", "max_calls", "max_prompt_tokens")
 
 JudgeFactory = Callable[..., Any]
 
@@ -58,7 +62,37 @@ def _factory(name: str) -> JudgeFactory:
     if name in _BUILTIN:
         module, attr = _BUILTIN[name].split(":")
         return getattr(importlib.import_module(module), attr)
-    raise ValueError(f"unknown judge {name!r}; known judges: {', '.join(judge_names())}")
+    close = difflib.get_close_matches(str(name), judge_names(), n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise ValueError(f"unknown judge {name!r}; {hint}known judges: {', '.join(judge_names())}")
+
+
+def check_options(name: str, options: Mapping[str, Any]) -> None:
+    """Check a judge name and its options without building the judge (nothing heavy is loaded).
+
+    Raises ``ValueError`` for an unknown name (with a close match), an option the backend does not take, or a
+    required option that is missing.
+
+    Example:
+        >>> check_options("openai", {"base_url": "http://127.0.0.1:8000/v1"})
+        Traceback (most recent call last):
+        ...
+        ValueError: judge 'openai' needs the option(s) model
+    """
+    factory = _factory(name)
+    try:
+        params = inspect.signature(factory).parameters
+    except (TypeError, ValueError):  # a builtin or C callable: nothing to check against
+        return
+    named = [n for n, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        unknown = sorted(set(options) - set(named) - set(_MAKE_OPTIONS))
+        if unknown:
+            raise ValueError(f"judge {name!r} takes no option(s) {', '.join(unknown)}; its options: "
+                             f"{', '.join([*named, *_MAKE_OPTIONS])}")
+    missing = [n for n in named if params[n].default is inspect.Parameter.empty and n not in options]
+    if missing:
+        raise ValueError(f"judge {name!r} needs the option(s) {', '.join(missing)}")
 
 
 def make(

@@ -28,6 +28,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from rrm_gym.envs.candidates import candidate_actions, is_template
+
 __all__ = ["DiscreteActionWrapper"]
 
 _LIST_LABEL_CHARS = 80
@@ -44,7 +46,8 @@ class DiscreteActionWrapper(gym.Wrapper):
     """Turn a text env with ``info["valid_actions"]`` into a ``Discrete(max_actions)`` env with action masks.
 
     The first ``max_actions`` entries of ``info["valid_actions"]`` become indices ``0..max_actions-1``; the list is
-    refreshed from every reset and step info (a missing key means no actions). ``info["valid_actions"]`` is
+    refreshed from every reset and step info (an env without that key may offer ``info["candidate_actions"]``
+    instead, whose complete actions are used; neither means no actions). ``info["valid_actions"]`` is
     rewritten to the (possibly shortened) list the indices refer to, ``info["action_mask"]`` holds the mask and
     ``info["valid_actions_dropped"]`` counts entries beyond ``max_actions``.
 
@@ -151,6 +154,8 @@ class DiscreteActionWrapper(gym.Wrapper):
 
     def _refresh(self, info: dict[str, Any]) -> dict[str, Any]:
         raw = list(info.get("valid_actions") or [])
+        if "valid_actions" not in info:  # an env that offers only info["candidate_actions"]: its concrete ones
+            raw = [c for c in candidate_actions(info) or [] if not is_template(c)]
         raw += [a for a in self._answers(info) if a not in raw]
         actions = [a for a in raw if isinstance(a, str)]
         self.actions = actions[: self.max_actions]

@@ -7,6 +7,8 @@ from typing import Any
 import gymnasium as gym
 from gymnasium.vector import VectorEnv
 
+from rrm_gym.envs.from_id import make_task_env, make_task_vec
+from rrm_gym.envs.task_options import TaskOptionsWrapper, split_task_kwargs
 from rrm_gym.judges.base import Judge
 
 __all__ = ["FEEDBACK_MODES", "make_env", "make_vector_env", "resolve_judge"]
@@ -25,6 +27,12 @@ def resolve_judge(judge: str | Judge, judge_kwargs: dict[str, Any] | None = None
     return judge
 
 
+def _with_task_options(env: gym.Env, env_kwargs: dict[str, Any]) -> gym.Env:
+    """A given env with the task options (split, difficulty, task_id) of ``env_kwargs`` on every reset."""
+    _, options = split_task_kwargs(env_kwargs)
+    return TaskOptionsWrapper(env, options) if options else env
+
+
 def _check_feedback(feedback: str) -> None:
     if feedback not in FEEDBACK_MODES:
         raise ValueError(f"feedback must be one of {FEEDBACK_MODES}, got {feedback!r}")
@@ -38,10 +46,17 @@ def make_env(
     lam: float = 0.3,
     max_refinements: int = 1,
     on_error: str = "neutral",
+    refine: str = "always",
     judge_kwargs: dict[str, Any] | None = None,
     **env_kwargs: Any,
 ) -> gym.Env:
     """Build an env (by id or given) wrapped with C, R, U feedback or none.
+
+    ``env_kwargs`` are ``gym.make`` kwargs; ``split``, ``difficulty`` and ``task_id`` among them are passed as
+    reset options (:func:`rrm_gym.envs.from_id.make_task_env`), so envs that do not know them ignore them.
+
+    ``refine`` is the refinement policy of C and U (``"always"`` or ``"on_failure"``; see
+    :class:`~rrm_gym.wrappers.CritiqueObservationWrapper`).
 
     Example:
         >>> import rrm_gym
@@ -54,15 +69,15 @@ def make_env(
     from rrm_gym.wrappers.unified import UnifiedWrapper
 
     _check_feedback(feedback)
-    base = gym.make(env, **env_kwargs) if isinstance(env, str) else env
+    base = make_task_env(env, **env_kwargs) if isinstance(env, str) else _with_task_options(env, env_kwargs)
     if feedback == "none":
         return base
     j = resolve_judge(judge, judge_kwargs)
     if feedback == "reward":
         return ShapedRewardWrapper(base, j, lam=lam, on_error=on_error)
     if feedback == "critique":
-        return CritiqueObservationWrapper(base, j, max_refinements=max_refinements, on_error=on_error)
-    return UnifiedWrapper(base, j, lam=lam, max_refinements=max_refinements, on_error=on_error)
+        return CritiqueObservationWrapper(base, j, max_refinements=max_refinements, on_error=on_error, refine=refine)
+    return UnifiedWrapper(base, j, lam=lam, max_refinements=max_refinements, on_error=on_error, refine=refine)
 
 
 def make_vector_env(
@@ -75,10 +90,15 @@ def make_vector_env(
     lam: float = 0.3,
     max_refinements: int = 1,
     on_error: str = "neutral",
+    refine: str = "always",
     judge_kwargs: dict[str, Any] | None = None,
     **env_kwargs: Any,
 ) -> VectorEnv:
     """Build a ``gymnasium.vector`` env of ``num_envs`` copies wrapped with batched C, R, U feedback or none.
+
+    ``env_kwargs`` as in :func:`make_env` (``split``, ``difficulty``, ``task_id`` become reset options).
+
+    ``refine`` is the refinement policy of C and U (``"always"`` or ``"on_failure"``).
 
     Example:
         >>> import rrm_gym
@@ -94,13 +114,13 @@ def make_vector_env(
         raise ValueError(f"num_envs must be >= 1, got {num_envs}")
     if vectorization_mode not in ("sync", "async"):
         raise ValueError(f"vectorization_mode must be 'sync' or 'async', got {vectorization_mode!r}")
-    envs = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=vectorization_mode,
-                        wrappers=[EpisodeSeedWrapper], **env_kwargs)
+    envs = make_task_vec(env_id, num_envs, vectorization_mode=vectorization_mode, wrappers=[EpisodeSeedWrapper],
+                         **env_kwargs)
     if feedback == "none":
         return envs
     j = resolve_judge(judge, judge_kwargs)
     if feedback == "reward":
         return ShapedRewardWrapper(envs, j, lam=lam, on_error=on_error)
     if feedback == "critique":
-        return CritiqueObservationWrapper(envs, j, max_refinements=max_refinements, on_error=on_error)
-    return UnifiedWrapper(envs, j, lam=lam, max_refinements=max_refinements, on_error=on_error)
+        return CritiqueObservationWrapper(envs, j, max_refinements=max_refinements, on_error=on_error, refine=refine)
+    return UnifiedWrapper(envs, j, lam=lam, max_refinements=max_refinements, on_error=on_error, refine=refine)

@@ -241,3 +241,25 @@ def test_answer_actions_from_the_env_hook_a_callable_or_none() -> None:
     assert info["valid_actions"][-1] == "\\boxed{x}" and calls and "question" in calls[0]
     with pytest.raises(ValueError, match="answer_actions"):
         DiscreteActionWrapper(doors(), answer_actions="everything")
+
+
+class _CandidatesOnly(gym.Env):
+    """A foreign env that offers its moves only as ``info["candidate_actions"]`` (one a template to fill in)."""
+
+    def __init__(self) -> None:
+        self.observation_space = gym.spaces.Text(100)
+        self.action_space = gym.spaces.Text(100)
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        return "pick", {"candidate_actions": ["left", "right", "\\boxed{\u2026}"]}
+
+    def step(self, action: str):
+        return "done", float(action == "right"), True, False, {"is_success": action == "right"}
+
+
+def test_candidate_actions_stand_in_for_valid_actions():
+    env = DiscreteActionWrapper(_CandidatesOnly(), max_actions=4)
+    _, info = env.reset(seed=0)
+    assert info["valid_actions"] == ["left", "right"]  # the template needs writing: not a discrete action
+    assert env.step(1)[1] == 1.0

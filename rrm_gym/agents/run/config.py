@@ -34,7 +34,7 @@ DEFAULT_ENV = "rrm/WebWalker-v0"
 _AUTO_ENV_KWARGS: dict[str, dict[str, Any]] = {DEFAULT_ENV: {"difficulty": "easy", "max_episode_steps": 4}}
 
 DEFAULT_BUDGETS: dict[str, dict[str, int]] = {
-    "ppo": {"iterations": 8},
+    "ppo": {"iterations": 12},
     "grpo": {"iterations": 6},
     "sb3": {"total_steps": 16384},
     "trl": {"iterations": 4},
@@ -43,7 +43,9 @@ DEFAULT_BUDGETS: dict[str, dict[str, int]] = {
 
 _LLM_OPTS = {"max_new_tokens": 24, "max_prompt_tokens": 512}
 DEFAULT_AGENT_OPTS: dict[str, dict[str, Any]] = {
-    "ppo": {**_LLM_OPTS, "num_steps": 4, "num_minibatches": 4},  # 4 turns per minibatch: ~2-3 GB peak on CPU
+    # choose mode, tuned with benchmarks/llm_learning.py: 8 envs x 8 steps per iteration, 16 turns per minibatch
+    "ppo": {**_LLM_OPTS, "num_steps": 8, "num_minibatches": 4, "learning_rate": 2e-3, "update_epochs": 2,
+            "ent_coef": 0.01},
     "grpo": {**_LLM_OPTS, "num_minibatches": 8},
     "sb3": {},
     "trl": {"max_completion_length": 128},  # tool results count toward it; keeps CPU memory near 5 GB
@@ -61,7 +63,8 @@ class TrainConfig:
 
     Attributes:
         env: Env id (any registered ``rrm/*`` id).
-        difficulty: Task tier passed as the env kwarg ``difficulty``. ``"auto"`` is the main job's setting for
+        difficulty: Task tier, asked for as the reset option ``difficulty`` (envs without tiers ignore it; see
+            :mod:`rrm_gym.envs.task_options`). ``"auto"`` is the main job's setting for
             ``rrm/WebWalker-v0`` (``difficulty="easy"``, episodes capped at ``max_episode_steps=4``: the easy
             tasks need one or two clicks and an answer) and the env's own defaults for other envs; ``None``
             passes nothing.
@@ -116,9 +119,9 @@ class TrainConfig:
     seed: int = 0
     total_steps: int | None = None
     iterations: int | None = None
-    num_envs: int = 4
+    num_envs: int = 8
     vectorization_mode: str = "sync"
-    eval_episodes: int = 16
+    eval_episodes: int = 50
     eval_split: str = "test"
     eval_before: bool = True
     out: str | None = None
@@ -131,35 +134,14 @@ class TrainConfig:
         self.validate()
 
     def validate(self) -> None:
-        """Raise ``ValueError`` with a clear message for an invalid setting."""
-        if self.feedback not in FEEDBACK:
-            raise ValueError(f"feedback must be one of {FEEDBACK}, got {self.feedback!r}")
-        if self.action_mode not in ACTION_MODES:
-            raise ValueError(f"action_mode must be one of {ACTION_MODES}, got {self.action_mode!r}")
-        if self.agent not in AGENTS:
-            raise ValueError(f"agent must be one of {AGENTS}, got {self.agent!r}")
-        if self.on_error not in ("neutral", "skip", "raise"):
-            raise ValueError(f"on_error must be neutral, skip or raise, got {self.on_error!r}")
-        if self.vectorization_mode not in ("sync", "async"):
-            raise ValueError(f"vectorization_mode must be sync or async, got {self.vectorization_mode!r}")
-        for name in ("num_envs", "checkpoint_every", "keep_checkpoints"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {getattr(self, name)!r}")
-        for name in ("total_steps", "iterations"):
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value < 1):
-                raise ValueError(f"{name} must be an integer >= 1 or unset, got {value!r}")
-        if not isinstance(self.eval_episodes, int) or self.eval_episodes < 0:
-            raise ValueError(f"eval_episodes must be an integer >= 0, got {self.eval_episodes!r}")
-        if self.max_refinements < 0:
-            raise ValueError(f"max_refinements must be >= 0, got {self.max_refinements}")
-        for name in ("env_kwargs", "judge_opts", "agent_opts"):
-            if not isinstance(getattr(self, name), dict):
-                raise ValueError(f"{name} must be a mapping, got {type(getattr(self, name)).__name__}")
+        """Raise ``ValueError`` with a clear message for an invalid setting (:mod:`rrm_gym.agents.run.validate`)."""
+        from rrm_gym.agents.run.validate import check_fields
+
+        check_fields(self)
 
     # ------------------------------------------------------------------ derived values
     def env_kwargs_resolved(self) -> dict[str, Any]:
-        """``gym.make`` kwargs: ``env_kwargs`` plus the difficulty tier."""
+        """Env kwargs: ``env_kwargs`` plus the difficulty tier (a reset option once the env is built)."""
         if self.difficulty == "auto":
             return {**_AUTO_ENV_KWARGS.get(self.env, {}), **self.env_kwargs}
         kwargs = dict(self.env_kwargs)

@@ -9,84 +9,25 @@ This module is torch-free; the agent brings its own model.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import gymnasium as gym
 
 from rrm_gym.agents.llm.conversation import SYSTEM_PROMPT_AGENT, Agent, ConversationTracker
+from rrm_gym.agents.run.eval_result import EpisodeOutcome, EvalResult, summarise_results, wilson_interval
 
 __all__ = ["EvalResult", "evaluate", "wilson_interval"]
 
 
-def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """Wilson score interval of a binomial proportion (95% by default).
+def _make_env(env_id: str | Callable[[], gym.Env], env_kwargs: dict[str, Any], split: str) -> gym.Env:
+    """The env asking for ``split`` tasks on every reset (a reset option: envs without splits ignore it)."""
+    from rrm_gym.envs.from_id import make_task_env
+    from rrm_gym.envs.task_options import TaskOptionsWrapper
 
-    Example:
-        >>> lo, hi = wilson_interval(5, 10)
-        >>> round(lo, 3), round(hi, 3)
-        (0.237, 0.763)
-    """
-    if n <= 0:
-        return 0.0, 1.0
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    low = 0.0 if successes <= 0 else max(0.0, centre - half)
-    high = 1.0 if successes >= n else min(1.0, centre + half)
-    return low, high
-
-
-@dataclass
-class EvalResult:
-    """Result of :func:`evaluate`.
-
-    Attributes:
-        success_rate: Fraction of episodes that succeeded (``info["is_success"]``, else total reward > 0).
-        ci_low: Lower end of the Wilson 95% interval of the success rate.
-        ci_high: Upper end of the Wilson 95% interval.
-        mean_reward: Mean total env reward per episode.
-        episodes: Number of episodes run.
-        per_task: ``task_id -> {"episodes", "successes", "success_rate", "mean_reward"}``.
-        mean_steps: Mean number of agent steps per episode.
-        env_id: The env evaluated on.
-        split: The task split used.
-
-    Example:
-        >>> EvalResult(0.5, 0.2, 0.8, 0.5, 10).to_dict()["episodes"]
-        10
-    """
-
-    success_rate: float
-    ci_low: float
-    ci_high: float
-    mean_reward: float
-    episodes: int
-    per_task: dict[str, dict[str, float]] = field(default_factory=dict)
-    mean_steps: float = 0.0
-    env_id: str = ""
-    split: str = "test"
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable dict (what ``rrm-gym eval`` prints)."""
-        return asdict(self)
-
-
-def _make_env(env_id: str | Callable[[], gym.Env], env_kwargs: dict[str, Any]) -> gym.Env:
     if callable(env_id) and not isinstance(env_id, str):
-        return env_id()
-    import rrm_gym  # noqa: F401  (registers the rrm/* ids)
-
-    return gym.make(env_id, **env_kwargs)
-
-
-def _reset_options(env: gym.Env, split: str) -> dict[str, Any] | None:
-    from rrm_gym.envs.base import TextEnv
-
-    return {"split": split} if isinstance(env.unwrapped, TextEnv) else None
+        return TaskOptionsWrapper(env_id(), {"split": split})
+    return make_task_env(env_id, **{**env_kwargs, "split": split})
 
 
 def evaluate(
@@ -100,6 +41,7 @@ def evaluate(
     progress: bool = True,
     max_steps_per_episode: int = 50,
     system_prompt: str | None = SYSTEM_PROMPT_AGENT,
+    wrap: Callable[[gym.Env], gym.Env] | None = None,
 ) -> EvalResult:
     r"""Run ``episodes`` episodes of ``agent`` on the plain env and report its success rate.
 
@@ -107,13 +49,17 @@ def evaluate(
         agent: Maps a batch of conversations to one action each (e.g. ``policy.as_agent(greedy=True)``).
         env_id: A registered env id (``"rrm/WebWalker-v0"``) or a zero-argument env factory.
         episodes: Number of episodes.
-        split: Task split for ``rrm/*`` envs (``"test"``: held-out tasks); foreign envs ignore it.
+        split: Task split, a reset option (``"test"``: held-out tasks); envs without splits ignore it.
         seed: Episode ``k`` resets with ``seed + k``.
         num_envs: Episodes run side by side (one agent call per step for all of them).
-        env_kwargs: Extra ``gym.make`` arguments (e.g. ``{"difficulty": "easy"}``).
+        env_kwargs: Extra ``gym.make`` arguments; ``difficulty`` / ``task_id`` among them are reset options.
         progress: Show a progress bar.
         max_steps_per_episode: Safety cap for envs without a time limit (the episode counts as failed).
         system_prompt: System message of the agent's conversations.
+        wrap: Wraps each env, e.g. in a :class:`~rrm_gym.wrappers.CritiqueObservationWrapper` for critiques at
+            inference: a refinement starts a fresh conversation from the observation that holds the critique,
+            and the result gets a ``critique`` block (success at attempt 1 and after the refinement, fixed and
+            broke; see :class:`~rrm_gym.agents.run.eval_result.EvalResult`).
 
     Returns:
         The :class:`EvalResult`.
@@ -129,7 +75,9 @@ def evaluate(
     if num_envs < 1:
         raise ValueError(f"num_envs must be >= 1, got {num_envs}")
     width = min(num_envs, episodes)
-    envs = [_make_env(env_id, dict(env_kwargs or {})) for _ in range(width)]
+    envs = [_make_env(env_id, dict(env_kwargs or {}), split) for _ in range(width)]
+    if wrap is not None:
+        envs = [wrap(env) for env in envs]
     make = getattr(agent, "make_tracker", None)
     tracker = make(width) if callable(make) else ConversationTracker(width, system_prompt=system_prompt,
                                                                       max_turns_kept=None)
@@ -138,8 +86,10 @@ def evaluate(
     slot_return = [0.0] * width
     slot_steps = [0] * width
     slot_task: list[str] = [""] * width
+    slot_attempt = [1] * width
+    slot_first: list[bool | None] = [None] * width  # attempt 1's success, once a refinement has started
     next_episode = 0
-    results: list[tuple[str, bool, float, int]] = []
+    results: list[EpisodeOutcome] = []
 
     def start(slot: int) -> None:
         nonlocal next_episode
@@ -147,9 +97,10 @@ def evaluate(
             slot_episode[slot] = None
             return
         env = envs[slot]
-        obs, info = env.reset(seed=seed + next_episode, options=_reset_options(env, split))
+        obs, info = env.reset(seed=seed + next_episode)
         tracker.start(slot, obs, info)
         slot_episode[slot], slot_return[slot], slot_steps[slot] = next_episode, 0.0, 0
+        slot_attempt[slot], slot_first[slot] = 1, None
         slot_task[slot] = str(info.get("task_id", f"episode-{next_episode}"))
         next_episode += 1
 
@@ -174,51 +125,31 @@ def evaluate(
                 truncated = truncated or slot_steps[slot] >= max_steps_per_episode
                 if terminated or truncated:
                     success = bool(info.get("is_success", slot_return[slot] > 0)) and bool(terminated)
-                    results.append((slot_task[slot], success, slot_return[slot], slot_steps[slot]))
+                    first = (slot_first[slot] if slot_attempt[slot] > 1 else success) if wrap is not None else None
+                    results.append(EpisodeOutcome(slot_task[slot], success, slot_return[slot], slot_steps[slot],
+                                                  first, slot_attempt[slot]))
                     if bar is not None:
-                        bar[0].update(bar[1], advance=1)
+                        bar.advance()
                     start(slot)
+                elif wrap is not None and int(info.get("attempt", slot_attempt[slot])) != slot_attempt[slot]:
+                    # a refinement began: a fresh conversation from the observation that holds the critique
+                    if slot_attempt[slot] == 1:
+                        slot_first[slot] = bool((info.get("previous") or {}).get("is_success"))
+                    slot_attempt[slot] = int(info["attempt"])
+                    tracker.start(slot, obs, info)
                 else:
                     tracker.add_turn(slot, action, obs, info)
     finally:
         if bar is not None:
-            bar[0].stop()
+            bar.stop()
         for env in envs:
             env.close()
-    return _summarise(results, env_id, split)
+    return summarise_results(results, env_id, split)
 
 
 def _progress(enabled: bool, total: int, env_id: Any) -> Any:
     if not enabled:
         return None
-    from rich.progress import Progress
+    from rrm_gym.agents.run.eval_progress import EvalProgress
 
-    prog = Progress(transient=False)
-    prog.start()
-    return prog, prog.add_task(f"eval {env_id if isinstance(env_id, str) else 'env'}", total=total)
-
-
-def _summarise(results: list[tuple[str, bool, float, int]], env_id: Any, split: str) -> EvalResult:
-    n = len(results)
-    wins = sum(1 for _, ok, _, _ in results if ok)
-    low, high = wilson_interval(wins, n)
-    per_task: dict[str, dict[str, float]] = {}
-    for task, ok, ret, _ in results:
-        row = per_task.setdefault(task, {"episodes": 0, "successes": 0, "success_rate": 0.0, "mean_reward": 0.0})
-        row["episodes"] += 1
-        row["successes"] += int(ok)
-        row["mean_reward"] += ret
-    for row in per_task.values():
-        row["success_rate"] = row["successes"] / row["episodes"]
-        row["mean_reward"] = row["mean_reward"] / row["episodes"]
-    return EvalResult(
-        success_rate=wins / n if n else 0.0,
-        ci_low=low,
-        ci_high=high,
-        mean_reward=sum(r for _, _, r, _ in results) / n if n else 0.0,
-        episodes=n,
-        per_task=per_task,
-        mean_steps=sum(s for *_, s in results) / n if n else 0.0,
-        env_id=env_id if isinstance(env_id, str) else getattr(env_id, "__name__", "env"),
-        split=split,
-    )
+    return EvalProgress(f"eval {env_id if isinstance(env_id, str) else 'env'}", total)

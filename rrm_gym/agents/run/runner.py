@@ -20,6 +20,8 @@ import abc
 import importlib
 import json
 import math
+import os
+import shutil
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,6 +32,9 @@ from typing import Any
 from rrm_gym.agents.run.checkpoint import latest_checkpoint, save_checkpoint
 from rrm_gym.agents.run.config import IDENTITY_FIELDS, TrainConfig
 from rrm_gym.agents.run.episode_log import summarise_episodes
+from rrm_gym.agents.run.judge_watch import FailureTap, JudgeWatch, judge_text
+from rrm_gym.agents.run.preflight import check_run_env
+from rrm_gym.agents.run.run_checks import check_settings
 
 __all__ = ["Backend", "RunContext", "RunResult", "BACKENDS", "run_training", "prepare_run", "make_backend",
            "build_judge", "load_run_config"]
@@ -252,16 +257,28 @@ def run_training(config: TrainConfig, *, resume: str | Path | None = None, conso
 
     console = console or Console()
     start = time.perf_counter()
+    for warning in check_settings(config):  # before any model is loaded or any file is written
+        console.print(f"[yellow]Warning:[/] {warning}")
+    check_run_env(config)  # the env can do what the run asks (text spaces, task replay for C/U, candidates)
+    undo = _Undo(config, resume)
     run_dir = prepare_run(config, resume)
     ck = latest_checkpoint(run_dir) if resume is not None else None
     start_iter = ck.iteration if ck else 0
     state = dict((ck.meta.get("runner") or {}) if ck else {})
     metrics = MetricsLogger(run_dir, tensorboard=config.tensorboard, purge_step=start_iter + 1)
-    samples = JsonlLog(run_dir / "samples.jsonl")
-    samples.path.touch()
-    metrics.truncate_after(start_iter)
-    samples.truncate_after(start_iter)
-    backend = make_backend(RunContext(config, run_dir, build_judge(config, run_dir)))
+    try:
+        samples = JsonlLog(run_dir / "samples.jsonl")
+        samples.path.touch()
+        metrics.truncate_after(start_iter)
+        samples.truncate_after(start_iter)
+        judge = build_judge(config, run_dir)
+        tap = FailureTap(judge) if judge is not None else None
+        backend = make_backend(RunContext(config, run_dir, tap))
+    except BaseException:  # a run that never started leaves nothing behind
+        metrics.close()
+        undo(run_dir)
+        raise
+    watch = JudgeWatch(tap, config.on_error)
     try:
         if ck is not None:
             backend.load(ck.path / "learner")
@@ -273,7 +290,8 @@ def run_training(config: TrainConfig, *, resume: str | Path | None = None, conso
             console.print(f"[bold]Held-out evaluation before training[/] ({config.eval_episodes} episodes)")
             before = backend.evaluate(config.eval_episodes, config.eval_split, config.seed, config.progress)
             _write_json(run_dir / "eval_before.json", before)
-        iteration, env_steps = _train_loop(config, run_dir, backend, metrics, samples, start_iter, state, console)
+        iteration, env_steps = _train_loop(config, run_dir, backend, metrics, samples, start_iter, state, console,
+                                           watch)
         after = None
         if config.eval_episodes > 0:
             console.print(f"[bold]Held-out evaluation after training[/] ({config.eval_episodes} episodes)")
@@ -292,8 +310,30 @@ def run_training(config: TrainConfig, *, resume: str | Path | None = None, conso
     return RunResult(run_dir, iteration, env_steps, before, after, wall, start_iter if ck else None, rows)
 
 
+class _Undo:
+    """Removes what a new run created when it fails before training starts (a resumed run is left as it was)."""
+
+    def __init__(self, config: TrainConfig, resume: str | Path | None) -> None:
+        target = Path(config.out) if config.out else None
+        self.active = resume is None
+        self.before = set(os.listdir(target)) if self.active and target is not None and target.is_dir() else None
+
+    def __call__(self, run_dir: Path) -> None:
+        if not self.active:
+            return
+        if self.before is None:
+            shutil.rmtree(run_dir, ignore_errors=True)
+            return
+        for name in set(os.listdir(run_dir)) - self.before:  # an existing folder keeps what it held
+            path = run_dir / name
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+
 def _train_loop(config: TrainConfig, run_dir: Path, backend: Backend, metrics: Any, samples: Any, start_iter: int,
-                state: dict[str, Any], console: Any) -> tuple[int, int]:
+                state: dict[str, Any], console: Any, watch: JudgeWatch | None = None) -> tuple[int, int]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     max_iter, max_steps = config.budget()
@@ -330,13 +370,17 @@ def _train_loop(config: TrainConfig, run_dir: Path, backend: Backend, metrics: A
             row.update({f"learner/{k}": v for k, v in stats.items() if isinstance(v, (int, float))
                         and k not in ("iteration", "env_steps", "episodes")})
             metrics.log(iteration, row)
+            for warning in (watch.update({**row, "iteration": iteration}, episodes) if watch else ()):
+                console.print(f"[yellow]Warning:[/] {warning}")
             for ep in _pick_samples(episodes, _SAMPLES_PER_ITERATION):
                 samples.append({"iteration": iteration, **ep})
             for key in _LIVE_KEYS:  # keep the latest value: an iteration may finish no episode
                 if isinstance(row.get(key), (int, float)) and not math.isnan(row[key]):
                     latest[key] = row[key]
+            judged = judge_text(latest.get("judge_score_mean"), totals.values["judge_failures_total"],
+                                totals.values["judge_calls_total"])
             live = (f"env reward {_fmt(latest.get('reward_env_mean'))} · shaped "
-                    f"{_fmt(latest.get('reward_shaped_mean'))} · judge {_fmt(latest.get('judge_score_mean'))} · "
+                    f"{_fmt(latest.get('reward_shaped_mean'))} · judge {judged} · "
                     f"success {_fmt(latest.get('success_rate'), True)}")
             bar.update(task, completed=iteration if unit == "it" else env_steps, live=live)
             if iteration % config.checkpoint_every == 0 or done():

@@ -34,7 +34,6 @@ __all__ = ["SB3Config", "SB3Learner", "make_sb3_env", "train_sb3", "evaluate_sb3
 ALGOS = ("maskable_ppo", "ppo")
 _CONFIG_FILE = "sb3_config.json"
 _MODEL_FILE = "model.zip"
-_EVAL_STEP_CAP = 1000  # safety net for envs without a time limit
 
 
 @dataclass
@@ -58,7 +57,8 @@ class SB3Config:
         num_envs: Envs stepped together (``DummyVecEnv``).
         n_steps: Env steps per env per iteration (the PPO rollout length).
         seed: Seed of the model and the envs.
-        env_kwargs: Passed to ``gym.make`` (e.g. ``{"difficulty": "easy"}``).
+        env_kwargs: Passed to ``gym.make``; ``split``, ``difficulty`` and ``task_id`` among them are reset options
+            (:func:`rrm_gym.envs.from_id.make_task_env`), e.g. ``{"difficulty": "easy"}``.
         ppo_kwargs: Passed to the SB3 algorithm, overriding the defaults below.
         tensorboard_log: Folder for SB3's TensorBoard events, or ``None``.
         torch_threads: ``torch.set_num_threads`` for this process when the learner is built (small MLPs run
@@ -153,7 +153,8 @@ class _EpisodeStats(gym.Wrapper):
         rrm = info.get("rrm")
         if isinstance(rrm, dict):
             ep["judged"] += 1
-            ep["judge_score"] += float(rrm.get("score") or 0.0)
+            if rrm.get("ok", True) and rrm.get("score") is not None:  # a failed judgement has no score
+                ep["judge_score"] += float(rrm["score"])
             ep["judge_failures"] += int(not rrm.get("ok", True))
             ep["judge_cached"] += int(bool(rrm.get("cached")))
             ep["judge_latency_s"] += float(rrm.get("latency_s") or 0.0)
@@ -171,7 +172,7 @@ def make_sb3_env(config: SB3Config, *, judge: Judge | None = None, split: str | 
     Args:
         config: The learner config.
         judge: A judge callable that overrides ``config.judge``.
-        split: Env split (``"train"`` or ``"test"``); ``None`` keeps the env's default.
+        split: Task split (``"train"`` or ``"test"``), a reset option; ``None`` keeps the env's default.
         feedback: Overrides ``config.feedback`` (evaluation uses ``"none"``).
     """
     from rrm_gym.wrappers.factory import make_env
@@ -262,7 +263,8 @@ class SB3Learner:
             stats[key] = _mean(done, key)
         judged = sum(r["judged"] for r in done)
         stats["judged_attempts"] = judged
-        stats["judge_score"] = sum(r["judge_score"] for r in done) / judged if judged else float("nan")
+        scored = judged - sum(r["judge_failures"] for r in done)
+        stats["judge_score"] = sum(r["judge_score"] for r in done) / scored if scored > 0 else float("nan")
         for key in ("judge_failures", "judge_cached", "judge_latency_s", "refinements"):
             stats[key] = float(sum(r[key] for r in done))
         for key, value in self.model.logger.name_to_value.items():
@@ -339,32 +341,14 @@ def evaluate_sb3(model: Any, env_id: str, episodes: int = 50, split: str = "test
         config: Encoder and action settings; ``None`` uses the config the model was trained with (models from
             :class:`SB3Learner` and :func:`train_sb3` carry it), else :class:`SB3Config` defaults.
         **env_kwargs: Extra ``gym.make`` options (merged over ``config.env_kwargs``).
+
+    :func:`~rrm_gym.agents.bridges.sb3.evaluation.evaluate_sb3_result` gives the whole result (mean reward,
+    steps, per-task results).
     """
-    if episodes < 1:
-        raise ValueError(f"episodes must be >= 1, got {episodes}")
-    config = config or getattr(model, "rrm_sb3_config", None) or SB3Config()
-    cfg = SB3Config.from_dict({**asdict(config), "env_id": env_id})
-    cfg.env_kwargs = {**cfg.env_kwargs, **env_kwargs}
-    env = make_sb3_env(cfg, split=split, feedback="none")
-    expected = getattr(model.observation_space, "shape", None)
-    if expected != env.observation_space.shape:
-        env.close()
-        raise ValueError(f"the model expects observations of shape {expected} but encoder={cfg.encoder!r}, "
-                         f"dim={cfg.dim}, max_actions={cfg.max_actions} give {env.observation_space.shape}; "
-                         "pass the training config")
-    masked = type(model).__name__ == "MaskablePPO"
-    successes = 0
-    for i in range(episodes):
-        obs, _ = env.reset(seed=seed + i)
-        for _ in range(_EVAL_STEP_CAP):
-            kwargs = {"action_masks": env.get_wrapper_attr("action_masks")()} if masked else {}
-            action, _ = model.predict(obs, deterministic=deterministic, **kwargs)
-            obs, _, terminated, truncated, info = env.step(int(action))
-            if terminated or truncated:
-                successes += int(bool(info.get("is_success", False)))
-                break
-    env.close()
-    return successes / episodes
+    from rrm_gym.agents.bridges.sb3.evaluation import evaluate_sb3_result
+
+    return evaluate_sb3_result(model, env_id, episodes, split, seed=seed, deterministic=deterministic,
+                               config=config, **env_kwargs).success_rate
 
 
 def train_sb3(env_id: str = "rrm/WebWalker-v0", feedback: str = "none", judge: str | Judge = "reference",

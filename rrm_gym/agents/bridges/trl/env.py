@@ -216,13 +216,11 @@ def tool_functions(env_class: type) -> list[Callable[..., str]]:
 
 
 def _probe_tools(env_id: str, env_kwargs: dict[str, Any], split: str) -> list[Tool]:
-    import gymnasium as gym
+    from rrm_gym.envs.from_id import make_task_env
 
-    import rrm_gym  # noqa: F401  (registers the ids)
-
-    env = gym.make(env_id, **env_kwargs)
+    env = make_task_env(env_id, **{**env_kwargs, "split": split})
     try:
-        env.reset(seed=0, options={"split": split})
+        env.reset(seed=0)
         hook = getattr(env.unwrapped, "_tools", None)  # TextEnv's tool hook
         return list(hook()) if callable(hook) else []
     finally:
@@ -278,7 +276,8 @@ def environment_factory(
         on_error: Judge failure policy.
         judge_kwargs: Options for a judge given by name.
         split: Task split the episodes are drawn from (a ``split`` column of the dataset overrides it).
-        **env_kwargs: ``gym.make`` kwargs (e.g. ``difficulty="easy"``).
+        **env_kwargs: ``gym.make`` kwargs (e.g. ``max_episode_steps=4``); ``difficulty`` and ``task_id`` among
+            them are reset options (:func:`rrm_gym.envs.from_id.make_task_env`).
 
     Returns:
         An :class:`EnvironmentFactory` to pass as ``GRPOTrainer(environment_factory=...)`` together with
