@@ -9,6 +9,8 @@ from typing import Any
 
 import click
 
+from rrm_gym.cli.errors import InputError
+from rrm_gym.cli.invocation import command_prefix
 from rrm_gym.cli.train_options import collect_overrides, train_options
 
 __all__ = ["compare"]
@@ -59,19 +61,24 @@ def compare(ctx: click.Context, feedbacks: str, seeds: str, target: float | None
 
     from rrm_gym.agents.run.compare import run_grid, write_outputs
     from rrm_gym.agents.run.config import TrainConfig, load_config_file
+    from rrm_gym.agents.run.run_checks import check_settings
+    from rrm_gym.agents.run.validate import ConfigError
+    from rrm_gym.envs.support import EnvSupportError
 
     modes, seed_list = _modes(feedbacks), _seeds(seeds)
     overrides = collect_overrides(ctx, params)
     try:
         file_values = load_config_file(config_file) if config_file else {}
-        for mode in modes:  # check every cell's settings before the first run starts
-            TrainConfig.from_sources(file_values, {**overrides, "feedback": mode, "seed": seed_list[0]})
+        for mode in modes:  # check every cell's settings before the first run starts (or OUT is made)
+            check_settings(TrainConfig.from_sources(file_values, {**overrides, "feedback": mode, "seed": seed_list[0]}))
     except (ValueError, FileNotFoundError) as exc:
-        raise click.UsageError(str(exc)) from exc
+        raise InputError(str(exc)) from exc
     console = Console()
-    command = "rrm-gym compare " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    command = f"{command_prefix()} compare " + " ".join(shlex.quote(a) for a in sys.argv[2:])
     try:
         cells = run_grid(overrides, modes, seed_list, out, console=console, config_file=file_values)
+    except (ConfigError, EnvSupportError) as exc:
+        raise InputError(str(exc)) from exc
     except KeyboardInterrupt:
         click.echo(f"\nInterrupted. Run the same command again to continue: {command}", err=True)
         sys.exit(130)

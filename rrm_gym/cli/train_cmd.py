@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from rrm_gym.cli.errors import InputError
+from rrm_gym.cli.invocation import command_prefix
 from rrm_gym.cli.train_options import collect_overrides, train_options
 
 __all__ = ["train"]
@@ -31,11 +33,18 @@ def train(ctx: click.Context, config_file: str | None, resume: str | None, **par
     Budgets: --iterations counts learner updates, --total-steps counts env steps; training stops at whichever
     comes first. One iteration is: ppo, one rollout of num_steps vector steps + update; grpo, one group of
     episodes per task + update; sb3, n_steps x num_envs env steps + update; trl, one GRPOTrainer step.
+
+    Every setting is checked before the model loads: a bad one prints one `Error:` line, exits with status 2 and
+    leaves no run directory behind.
     """
     # Idle OpenMP threads sleep instead of spinning: on a shared or busy CPU spinning slows torch down severalfold.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    from pathlib import Path
+
     from rrm_gym.agents.run.config import TrainConfig, load_config_file
     from rrm_gym.agents.run.runner import load_run_config, run_training
+    from rrm_gym.agents.run.validate import ConfigError
+    from rrm_gym.envs.support import EnvSupportError
 
     overrides = collect_overrides(ctx, params)
     try:
@@ -45,11 +54,19 @@ def train(ctx: click.Context, config_file: str | None, resume: str | None, **par
         else:
             config = TrainConfig.from_sources(file_values, overrides)
     except (ValueError, FileNotFoundError) as exc:
-        raise click.UsageError(str(exc)) from exc
+        raise InputError(str(exc)) from exc
+    prefix = command_prefix()
     try:
-        run_training(config, resume=resume)
-    except FileExistsError as exc:
-        raise click.UsageError(str(exc)) from exc
+        result = run_training(config, resume=resume)
+    except (ConfigError, EnvSupportError, FileExistsError) as exc:
+        raise InputError(str(exc)) from exc
     except KeyboardInterrupt:
-        click.echo(f"\nInterrupted. Continue with: rrm-gym train --resume {config.out}", err=True)
+        if config.out and (Path(config.out) / "config.yaml").is_file():
+            click.echo(f"\nInterrupted. Continue with: {prefix} train --resume {config.out}", err=True)
+        else:
+            click.echo("\nInterrupted before training started; nothing was kept.", err=True)
         sys.exit(130)
+    more = (f"--total-steps {2 * max(1, result.env_steps)}" if config.total_steps is not None
+            else f"--iterations {2 * max(1, result.iterations)}")
+    click.echo(f"Evaluate again: {prefix} eval {result.run_dir}\nTrain longer:   {prefix} train --resume "
+               f"{result.run_dir} {more}")

@@ -213,14 +213,18 @@ def train_student(records: list[dict[str, Any]], base_model: str | Path, work_di
     peft = LoraConfig(r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=settings.lora_dropout,
                       target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
                       layers_to_transform=top, task_type="CAUSAL_LM")
-    trainer = prefix_trainer_class()(model=model, args=args, train_dataset=Dataset.from_list(examples),
-                         processing_class=tokenizer, peft_config=peft,
-                         callbacks=[_callback(total, on_step, settings.time_limit_s)])
+    from rrm_gym._warnings import quiet_third_party_deprecations
+
+    with quiet_third_party_deprecations():  # peft/trl read transformers' deprecated is_gradient_checkpointing
+        trainer = prefix_trainer_class()(model=model, args=args, train_dataset=Dataset.from_list(examples),
+                                         processing_class=tokenizer, peft_config=peft,
+                                         callbacks=[_callback(total, on_step, settings.time_limit_s)])
     if settings.prefix_cache:
         trainer.prefix_ids = system_prefix_ids(tokenizer)
     trainer.remove_callback(PrinterCallback)  # the progress callback reports instead of printed log dicts
     resume = latest_checkpoint(work_dir)
-    result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    with quiet_third_party_deprecations():
+        result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     step = int(trainer.state.global_step)
     finished = step >= total
     merged = trainer.model.merge_and_unload()

@@ -4,6 +4,12 @@ A batch is sent as concurrent requests (a thread pool over one ``httpx.Client``)
 exponential backoff on timeouts, connection errors (refused, dropped mid-response), HTTP 5xx and 429 (a small
 ``Retry-After`` is honoured); other 4xx answers are not retried. Every failure becomes ``Judgement.failure`` with a
 clear error, never an exception. httpx is imported when the judge is built.
+
+An unreachable server is detected once: when a request gives up on connection errors or timeouts (or
+:meth:`OpenAIJudge.health_check` finds the server down), the judge stops calling it for ``unreachable_retry_s``
+seconds and fails every request at once with that reason, instead of spending the retries again on every step;
+after the pause the next request tries the server again. What is known about a server is shared by every judge of
+the process that talks to it (by ``base_url``), so a health check before a run spares the run's judge the retries.
 """
 
 from __future__ import annotations
@@ -23,14 +29,17 @@ __all__ = ["OpenAIJudge", "API_KEY_ENV_VARS"]
 
 API_KEY_ENV_VARS = ("RRM_JUDGE_API_KEY", "OPENAI_API_KEY")
 MAX_RETRY_AFTER_S = 30.0
+_DOWN: dict[str, tuple[float, str]] = {}  # base_url -> (monotonic time until which requests fail at once, reason)
+_DOWN_LOCK = threading.Lock()
 
 
 class _Retryable(Exception):
-    """A failure worth another try (its message says what happened)."""
+    """A failure worth another try (its message says what happened); ``unreachable`` for no answer at all."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, retry_after: float | None = None, unreachable: bool = False) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.unreachable = unreachable
 
 
 class OpenAIJudge:
@@ -48,9 +57,11 @@ class OpenAIJudge:
         max_tokens: Generation budget per judgement.
         max_trajectory_tokens: Token budget of the serialised trajectory (estimated as characters / 4).
         extra_body: Extra JSON fields for the request body (e.g. ``{"top_p": 0.9}``).
+        unreachable_retry_s: After the server proved unreachable, fail requests at once for this many seconds.
 
     Attributes:
         http_calls: HTTP attempts made so far (retries included).
+        unreachable: Why the server is considered unreachable right now, or ``None``.
 
     Example:
         >>> judge = OpenAIJudge("http://127.0.0.1:8000/v1", "Agent-RRM")
@@ -71,13 +82,15 @@ class OpenAIJudge:
         max_tokens: int = 1024,
         max_trajectory_tokens: int = DEFAULT_MAX_TRAJECTORY_TOKENS,
         extra_body: dict[str, Any] | None = None,
+        unreachable_retry_s: float = 30.0,
     ) -> None:
         import httpx
 
         if not base_url or not model:
             raise ValueError("OpenAIJudge needs a base_url (e.g. http://localhost:8000/v1) and a model name")
-        if timeout <= 0 or max_retries < 0 or backoff < 0 or concurrency < 1:
-            raise ValueError("need timeout > 0, max_retries >= 0, backoff >= 0 and concurrency >= 1")
+        if timeout <= 0 or max_retries < 0 or backoff < 0 or concurrency < 1 or unreachable_retry_s < 0:
+            raise ValueError("need timeout > 0, max_retries >= 0, backoff >= 0, concurrency >= 1 and "
+                             "unreachable_retry_s >= 0")
         self._httpx = httpx
         self.base_url = base_url.rstrip("/")
         self.url = f"{self.base_url}/chat/completions"
@@ -93,6 +106,7 @@ class OpenAIJudge:
         self.extra_body = dict(extra_body or {})
         self.name = f"openai:{self.base_url}:{model}"
         self.http_calls = 0
+        self.unreachable_retry_s = float(unreachable_retry_s)
         self._lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, Any]:
@@ -133,9 +147,9 @@ class OpenAIJudge:
         try:
             response = client.post(self.url, json=body)
         except httpx.TimeoutException as exc:
-            raise _Retryable(f"timeout after {self.timeout:g}s ({type(exc).__name__})") from exc
+            raise _Retryable(f"timeout after {self.timeout:g}s ({type(exc).__name__})", unreachable=True) from exc
         except httpx.TransportError as exc:  # refused, reset, dropped mid-response, ...
-            raise _Retryable(f"connection error: {type(exc).__name__}: {exc}") from exc
+            raise _Retryable(f"connection error: {type(exc).__name__}: {exc}", unreachable=True) from exc
         status = response.status_code
         snippet = response.text[:200].strip()
         if status == 429 or status >= 500:
@@ -162,12 +176,12 @@ class OpenAIJudge:
             body = self._body(self.messages(request))
         except Exception as exc:  # noqa: BLE001 - a bad request must not sink the batch
             return Judgement.failure(f"cannot build prompt: {type(exc).__name__}: {exc}", judge=self.name)
-        last = ""
+        last, unreachable = "", False
         for attempt in range(self.max_retries + 1):
             try:
                 text = self._attempt(client, body)
             except _Retryable as exc:
-                last = str(exc)
+                last, unreachable = str(exc), exc.unreachable
                 if attempt < self.max_retries:
                     delay = self.backoff * (2**attempt)
                     if exc.retry_after is not None and exc.retry_after <= MAX_RETRY_AFTER_S:
@@ -175,16 +189,73 @@ class OpenAIJudge:
                     time.sleep(delay)
                 continue
             except ValueError as exc:
+                self._mark_up()  # it answered
                 return Judgement.failure(str(exc), judge=self.name, latency_s=time.perf_counter() - start)
+            self._mark_up()
             return parse_judgement(text, judge=self.name, latency_s=time.perf_counter() - start)
         error = f"gave up after {self.max_retries + 1} attempts: {last}"
+        if unreachable:
+            self._mark_down(last)
         return Judgement.failure(error, judge=self.name, latency_s=time.perf_counter() - start)
+
+    # ----------------------------------------------------------------- reachability
+    @property
+    def unreachable(self) -> str | None:
+        """The reason the server is skipped right now, or ``None`` when requests go to it."""
+        down = _DOWN.get(self.base_url)
+        return down[1] if down is not None and time.monotonic() < down[0] else None
+
+    def _mark_down(self, reason: str) -> None:
+        with _DOWN_LOCK:
+            _DOWN[self.base_url] = (time.monotonic() + self.unreachable_retry_s, reason)
+
+    def _mark_up(self) -> None:
+        if self.base_url in _DOWN:
+            with _DOWN_LOCK:
+                _DOWN.pop(self.base_url, None)
+
+    def health_check(self, timeout: float = 5.0) -> str | None:
+        """Ask the server for its models once (``GET /models``): ``None`` when it answers, else what is wrong.
+
+        A server that does not answer at all is marked unreachable (see the module docstring). A server that
+        answers but does not list ``model`` among the models it serves is reported too (it would answer every
+        request with an error).
+
+        Example:
+            >>> OpenAIJudge("http://127.0.0.1:9/v1", "m").health_check(timeout=1.0)  # doctest: +ELLIPSIS
+            'judge server http://127.0.0.1:9/v1 is unreachable: ...'
+        """
+        httpx = self._httpx
+        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        try:
+            response = httpx.get(f"{self.base_url}/models", headers=headers, timeout=min(timeout, self.timeout))
+        except (httpx.TimeoutException, httpx.TransportError) as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+            self._mark_down(reason)
+            return f"judge server {self.base_url} is unreachable: {reason}"
+        self._mark_up()
+        if response.status_code in (401, 403):
+            return f"judge server {self.base_url} refused the API key (HTTP {response.status_code})"
+        if response.status_code != 200:
+            return None  # it answers; some servers have no /models
+        try:
+            served = [str(m.get("id")) for m in response.json().get("data", []) if isinstance(m, dict)]
+        except (ValueError, AttributeError):
+            return None
+        if served and self.model not in served:
+            return f"judge server {self.base_url} does not serve model {self.model!r}; it serves: {', '.join(served)}"
+        return None
 
     def __call__(self, requests: list[JudgeRequest]) -> list[Judgement]:
         """Judge a batch with up to ``concurrency`` requests in flight; one judgement per request, in order."""
         batch = list(requests)
         if not batch:
             return []
+        down = self.unreachable
+        if down is not None:
+            error = (f"judge server {self.base_url} unreachable (not called for {self.unreachable_retry_s:g}s after: "
+                     f"{down})")
+            return [Judgement.failure(error, judge=self.name) for _ in batch]
         httpx = self._httpx
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         workers = min(self.concurrency, len(batch))

@@ -242,6 +242,16 @@ class CritiqueWriter:
         left = [o for o in f.options if o not in f.explored]
         return sorted(left, key=lambda o: -len(_words(o) & words))  # stable: ties keep the order shown
 
+    @staticmethod
+    def _unexplored_line(left: list[str], shown: int) -> str:
+        """The options never explored, every one accounted for: up to ``_SHOWN`` quoted, then ``and N more``."""
+        quoted = [_quote(o) for o in left[:_SHOWN]]
+        rest = len(left) - len(quoted)
+        listed = ", ".join(quoted) + (f" and {rest} more" if rest else "")
+        head = (f"You never explored any of the {shown} options shown to you" if len(left) == shown
+                else f"You never explored {len(left)} of the {shown} options shown to you")
+        return f"{head}: {listed}. Open the ones that bear on the question."
+
     def critique(self, question: str, f: TrajectoryFacts) -> str:
         """The critique lines for the facts of one attempt (a ``- `` bullet each)."""
         lines = []
@@ -281,10 +291,7 @@ class CritiqueWriter:
                          f"built on {it}.")
         left = self._unexplored(question, f)
         if unsupported and left:
-            shown = ", ".join(_quote(o) for o in left[:_SHOWN])
-            more = f", e.g. {shown}" if len(left) > _SHOWN else f": {shown}"
-            lines.append(f"You never explored {len(left)} of the {len(f.options)} options shown to you{more}. "
-                         "Open the ones that bear on the question.")
+            lines.append(self._unexplored_line(left, len(f.options)))
         if not lines:
             lines.append("The process is sound: the steps are purposeful, no action was wasted and the final answer "
                          "appears in what the observations showed.")

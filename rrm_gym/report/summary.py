@@ -7,7 +7,24 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["comparison_table", "eval_table", "print_run_summary"]
+__all__ = ["comparison_table", "eval_table", "print_run_summary", "run_directory_listing", "RUN_FILES"]
+
+RUN_FILES = {
+    "config.yaml": "the resolved settings (read by --resume and `rrm-gym eval`)",
+    "metrics.jsonl": "one line of metrics per iteration",
+    "samples.jsonl": "sample episodes with every attempt, critique and score (`rrm-gym judge` reads it)",
+    "eval_before.json": "held-out evaluation before training",
+    "eval_after.json": "held-out evaluation after training",
+    "eval_critique.json": "held-out evaluation with critiques at inference (`rrm-gym eval --feedback critique`)",
+    "learning_curve.png": "training and held-out success over env steps",
+    "report.html": "the run at a glance: curves, before/after, sample trajectories",
+    "judge_cache.sqlite": "cached judgements (reused on --resume)",
+    "judge_cache.sqlite-wal": "the judge cache's SQLite journal",
+    "judge_cache.sqlite-shm": "the judge cache's SQLite journal index",
+    "checkpoints": "the newest complete checkpoints (--resume continues from the last)",
+    "tb": "TensorBoard events (tensorboard --logdir RUN_DIR/tb)",
+}
+"""What each entry of a run directory holds (in the order they are listed)."""
 
 
 def _pct(value: Any) -> str:
@@ -66,6 +83,19 @@ def eval_table(result: Mapping[str, Any], title: str = "") -> Any:
     table.add_row("mean env reward", _f(result.get("mean_reward")))
     table.add_row("mean steps", _f(result.get("mean_steps")))
     table.add_row("episodes", str(result.get("episodes", "–")))
+    table.add_row("tasks", str(len(result.get("per_task") or {})))
+    critique = result.get("critique")
+    if isinstance(critique, Mapping):
+        table.add_section()
+        table.add_row("success at attempt 1", _pct(critique.get("success_attempt_1")))
+        table.add_row("success after refinement", _pct(critique.get("success_refined")))
+        table.add_row("refinement fixed / broke", f"{critique.get('fixed', '–')} / {critique.get('broke', '–')}")
+        table.add_row("kept right / kept wrong",
+                      f"{critique.get('kept_right', '–')} / {critique.get('kept_wrong', '–')}")
+        failures = critique.get("judge_failures")
+        if failures is not None:
+            judge = f"{critique.get('judge', '?')}: {failures} failed"
+            table.add_row("judge", f"[red]{judge}[/]" if failures else judge)
     return table
 
 
@@ -91,7 +121,10 @@ def print_run_summary(
     train.add_row("env steps", str(last.get("env_steps", 0)))
     shaped = f"{_f(last.get('reward_env_mean'))} / {_f(last.get('reward_shaped_mean'))}"
     train.add_row("latest env reward / shaped", shaped)
-    train.add_row("latest judge score", _f(last.get("judge_score_mean")))
+    from rrm_gym.agents.run.judge_watch import judge_text
+
+    score = judge_text(last.get("judge_score_mean"), last.get("judge_failures_total"), last.get("judge_calls_total"))
+    train.add_row("latest judge score", f"[red]{score}[/]" if "failed" in score else score)
     train.add_row("latest train success", _pct(last.get("success_rate")))
     train.add_row("judge calls / cache hits / failures",
                   f"{last.get('judge_calls_total', '–')} / {last.get('judge_cache_hits_total', '–')} / "
@@ -99,8 +132,29 @@ def print_run_summary(
     if wall_s is not None:
         train.add_row("wall time", f"{wall_s:.0f} s")
     console.print(train)
+    console.print(f"[bold]Run directory:[/] {run_dir}")
+    listing = Table.grid(padding=(0, 2))
+    listing.add_column(no_wrap=True)
+    listing.add_column(style="dim")
+    for name, what in run_directory_listing(run_dir):
+        listing.add_row(f"  {name}", what)
+    console.print(listing)
+
+
+def run_directory_listing(run_dir: str | Path) -> list[tuple[str, str]]:
+    """``(name, what it holds)`` for every entry of ``run_dir``, the known ones first (folders end in ``/``).
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> d = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (d / "config.yaml").write_text("")
+        >>> _ = (d / "notes.txt").write_text("")
+        >>> run_directory_listing(d)
+        [('config.yaml', 'the resolved settings (read by --resume and `rrm-gym eval`)'), ('notes.txt', '')]
+    """
     run = Path(run_dir)
-    console.print(f"[bold]Run directory:[/] {run}")
-    for name in ("report.html", "learning_curve.png", "metrics.jsonl", "config.yaml"):
-        if (run / name).exists():
-            console.print(f"  {name}")
+    if not run.is_dir():
+        return []
+    names = sorted(p.name for p in run.iterdir() if not p.name.endswith(".tmp"))
+    ordered = [n for n in RUN_FILES if n in names] + [n for n in names if n not in RUN_FILES]
+    return [(name + ("/" if (run / name).is_dir() else ""), RUN_FILES.get(name, "")) for name in ordered]

@@ -13,7 +13,11 @@ from rrm_gym.types import Judgement, JudgeRequest, Trajectory, Turn
 from rrm_gym.wrappers._info_view import MISSING, unbatch_one
 
 __all__ = ["AttemptRecorder", "FeedbackSettings", "LazyTrajectory", "Outcome", "decide", "refinement_observation",
-           "GENERIC_CRITIQUE"]
+           "GENERIC_CRITIQUE", "REFINE_POLICIES"]
+
+REFINE_POLICIES = ("always", "on_failure")
+"""When C and U refine an attempt: ``always`` (Reagent-U's training setting) or ``on_failure`` (only attempts that
+did not succeed)."""
 
 GENERIC_CRITIQUE = (
     "No reviewer feedback is available for this attempt. Re-check each step: did you visit the pages or use the "
@@ -204,21 +208,38 @@ class AttemptRecorder:
 
 @dataclass(frozen=True)
 class FeedbackSettings:
-    """What a feedback wrapper does with a judgement: ``shape`` (R), ``refine`` (C), both (U)."""
+    """What a feedback wrapper does with a judgement: ``shape`` (R), ``refine`` (C), both (U).
+
+    ``refine_when`` is the refinement policy of C and U: ``"always"`` refines every attempt while refinements are
+    left (Reagent-U's training setting: the initial and the refined attempt are both samples of the task), and
+    ``"on_failure"`` refines only attempts that did not succeed (``info["is_success"]`` not true at the attempt's
+    end), so a successful attempt ends the episode. Either way the episode's final ``info["is_success"]`` is the one
+    of its last attempt: under ``"always"`` a correct-then-wrong episode ends with ``is_success=False``; under
+    ``"on_failure"`` it is true exactly when some attempt succeeded.
+    """
 
     shape: bool
     refine: bool
     lam: float = 0.3
     max_refinements: int = 1
     on_error: str = "neutral"
+    refine_when: str = "always"
 
     def __post_init__(self) -> None:
         if self.max_refinements < 0:
             raise ValueError(f"max_refinements must be >= 0, got {self.max_refinements}")
+        if self.refine_when not in REFINE_POLICIES:
+            raise ValueError(f"refine must be one of {REFINE_POLICIES}, got {self.refine_when!r}")
 
-    def needs_judge(self, attempt: int) -> bool:
-        """Whether the attempt numbered ``attempt`` (1-based) is judged when it ends."""
-        return self.shape or (self.refine and attempt <= self.max_refinements)
+    def refines(self, attempt: int, success: bool | None = None) -> bool:
+        """Whether the attempt numbered ``attempt`` (1-based), which ended with ``success``, is refined."""
+        if not self.refine or attempt > self.max_refinements:
+            return False
+        return not (self.refine_when == "on_failure" and bool(success))
+
+    def needs_judge(self, attempt: int, success: bool | None = None) -> bool:
+        """Whether the attempt numbered ``attempt`` (1-based), which ended with ``success``, is judged."""
+        return self.shape or self.refines(attempt, success)
 
 
 class Outcome(NamedTuple):
@@ -229,15 +250,19 @@ class Outcome(NamedTuple):
     critique: str
 
 
-def decide(settings: FeedbackSettings, judgement: Judgement | None, attempt: int) -> Outcome:
-    """Apply the settings and the failure policy to a judgement (``None`` = attempt not judged)."""
+def decide(settings: FeedbackSettings, judgement: Judgement | None, attempt: int,
+           success: bool | None = None) -> Outcome:
+    """Apply the settings and the failure policy to the judgement of an attempt that ended with ``success``.
+
+    ``judgement`` is ``None`` when the attempt was not judged.
+    """
     if judgement is None:
         return Outcome(0.0, False, "")
     ok = judgement.ok and judgement.score is not None
     if not ok and settings.on_error == "skip":
         return Outcome(0.0, False, "")
     reward = settings.lam * float(judgement.score) if (settings.shape and ok) else 0.0
-    refine = settings.refine and attempt <= settings.max_refinements
+    refine = settings.refines(attempt, success)
     critique = judgement.critique.strip() if ok else ""
     return Outcome(reward, refine, critique or GENERIC_CRITIQUE)
 

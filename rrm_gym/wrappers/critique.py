@@ -23,6 +23,12 @@ class CritiqueObservationWrapper(FeedbackWrapper):
         judge: A judge callable.
         max_refinements: Refinements per episode (1 in the paper: attempts = 1 + max_refinements).
         on_error: ``"neutral"`` (refine with a generic critique), ``"skip"`` (end the episode) or ``"raise"``.
+        refine: ``"always"`` (default; Reagent-U's training setting) refines every attempt while refinements are
+            left, a correct one included; ``"on_failure"`` refines only attempts that did not succeed, so a
+            successful attempt ends the episode. The episode's final ``info["is_success"]`` is that of its last
+            attempt: under ``"always"`` a correct-then-wrong episode ends with ``is_success=False``; under
+            ``"on_failure"`` it is true exactly when some attempt succeeded. ``info["previous"]["is_success"]`` on
+            the first step of a refinement tells how the attempt before it ended.
 
     Example:
         >>> import gymnasium as gym, rrm_gym
@@ -34,6 +40,7 @@ class CritiqueObservationWrapper(FeedbackWrapper):
         (False, 2, True)
     """
 
-    def __init__(self, env: gym.Env, judge: Judge, max_refinements: int = 1, on_error: str = "neutral"):
+    def __init__(self, env: gym.Env, judge: Judge, max_refinements: int = 1, on_error: str = "neutral",
+                 refine: str = "always"):
         super().__init__(env, judge, FeedbackSettings(shape=False, refine=True, max_refinements=max_refinements,
-                                                      on_error=on_error))
+                                                      on_error=on_error, refine_when=refine))

@@ -100,8 +100,9 @@ class FeedbackWrapper(gym.Wrapper[str, str, str, str]):
 
     def _end_attempt(self, obs: str, reward_env: float, terminated: bool, truncated: bool,
                      info: dict[str, Any]) -> tuple[str, SupportsFloat, bool, bool, dict[str, Any]]:
-        judgement = self._judge() if self.settings.needs_judge(self._attempt) else None
-        outcome = decide(self.settings, judgement, self._attempt)
+        success = self._recorder.is_success
+        judgement = self._judge() if self.settings.needs_judge(self._attempt, success) else None
+        outcome = decide(self.settings, judgement, self._attempt, success)
         if judgement is not None:
             info["rrm"] = judgement.to_dict()
             info["trajectory"] = self._recorder.trajectory()
@@ -166,4 +167,4 @@ class FeedbackWrapper(gym.Wrapper[str, str, str, str]):
     def __repr__(self) -> str:
         s = self.settings
         return (f"<{type(self).__name__} judge={judge_name(self.judge)} lam={s.lam} "
-                f"max_refinements={s.max_refinements} on_error={s.on_error}{self.env}>")
+                f"max_refinements={s.max_refinements} refine={s.refine_when} on_error={s.on_error}{self.env}>")

@@ -23,6 +23,11 @@ class UnifiedWrapper(FeedbackWrapper):
         lam: Weight of the judge score (0.3 in the paper).
         max_refinements: Refinements per episode.
         on_error: ``"neutral"``, ``"skip"`` or ``"raise"``.
+        refine: ``"always"`` (default; Reagent-U's training setting: the initial and the refined attempt are both
+            scored samples of the task, a correct first attempt included) or ``"on_failure"`` (refine only attempts
+            that did not succeed; a successful attempt ends the episode). The episode's final
+            ``info["is_success"]`` is that of its last attempt, so under ``"always"`` a correct-then-wrong episode
+            ends with ``is_success=False``; under ``"on_failure"`` it is true exactly when some attempt succeeded.
 
     Example:
         >>> import gymnasium as gym, rrm_gym
@@ -35,6 +40,7 @@ class UnifiedWrapper(FeedbackWrapper):
     """
 
     def __init__(self, env: gym.Env, judge: Judge, lam: float = 0.3, max_refinements: int = 1,
-                 on_error: str = "neutral"):
+                 on_error: str = "neutral", refine: str = "always"):
         super().__init__(env, judge, FeedbackSettings(shape=True, refine=True, lam=lam,
-                                                      max_refinements=max_refinements, on_error=on_error))
+                                                      max_refinements=max_refinements, on_error=on_error,
+                                                      refine_when=refine))

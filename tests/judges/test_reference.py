@@ -211,10 +211,12 @@ def test_counts_match_what_the_critique_lists(req):
     c = JUDGE([req])[0].critique
     for count, steps in re.findall(r"(\d+) (?:of your actions|tool results?) \w+ \w+ \(steps? ([\d, and]+)[;)]", c):
         assert int(count) == len(re.findall(r"\d+", steps)), c
-    for count, total, listed in re.findall(r"never explored (\d+) of the (\d+) options shown to you(: .*)?\.", c):
-        assert int(count) <= int(total)
-        if listed:
-            assert int(count) == listed.count('", "') + 1, c
+    for count, total, listed in re.findall(r"never explored (any|\d+) of the (\d+) options shown to you: (.*?)\. "
+                                           r"Open the ones", c):
+        count = int(total) if count == "any" else int(count)
+        assert count <= int(total)
+        more = re.search(r" and (\d+) more$", listed)
+        assert count == listed.count('", "') + 1 + (int(more.group(1)) if more else 0), c
 
 
 def _play_webwalker(seed: int, follow_gold: bool) -> tuple[JudgeRequest, float]:

@@ -184,7 +184,10 @@ class LLMPolicy:
             config = LoraConfig(r=lora_r, lora_alpha=lora_alpha, lora_dropout=lora_dropout, bias="none",
                                 target_modules=self.lora_settings["target_modules"], task_type="CAUSAL_LM",
                                 layers_to_transform=layers)
-            self.model = get_peft_model(base, config)
+            from rrm_gym._warnings import quiet_third_party_deprecations
+
+            with quiet_third_party_deprecations():  # peft reads transformers' deprecated is_gradient_checkpointing
+                self.model = get_peft_model(base, config)
         else:
             self.model = base
             for p in self.model.parameters():

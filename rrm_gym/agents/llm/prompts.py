@@ -99,8 +99,13 @@ class CompactTracker:
 
     def start(self, index: int, observation: str, info: dict[str, Any] | None = None,
               critique: str = "") -> None:
-        """Start sub-env ``index`` afresh from a reset (or refinement) observation."""
+        """Start sub-env ``index`` afresh from a reset (or refinement) observation.
+
+        ``critique`` defaults to the one a feedback wrapper put in ``info["rrm"]`` when the refinement began.
+        """
         info = dict(info or {})
+        if not critique and int(info.get("attempt") or 1) > 1:
+            critique = str((info.get("rrm") or {}).get("critique") or "")
         question = info.get("question") or _clip(observation, self.max_observation_chars)
         self._slots[index] = _Slot(question=str(question), critique=_clip(critique, _CRITIQUE_CHARS),
                                    state=self._state(observation, info), info=info, attempt=info.get("attempt"))

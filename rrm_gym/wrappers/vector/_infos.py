@@ -167,11 +167,10 @@ def rebatch(infos: dict[str, Any], num_envs: int, extras: list[tuple[str, Any]],
     array returned is new, so the batched ``infos`` stay as the env returned them.
     """
     n = num_envs
-    env_keys = [k for k in infos if not (k.startswith("_") and k[1:] in infos)]
-    extra_keys = [k for k, _ in extras]
-    keys = {*env_keys, *extra_keys}
-    if len(keys) < len(env_keys) + len(extra_keys) or any(f"_{k}" in keys for k in keys):
+    layout = _layout(infos, extras)
+    if layout is None:
         return _exact(infos, n, extras, replaced)  # a wrapper key that the env has too, or a key that is a mask
+    env_keys, keys = layout
     rows = sorted(replaced.items())
     ranks = {j: {k: r for r, k in enumerate(d)} for j, d in rows}
     live = [i not in replaced for i in range(n)]
@@ -223,6 +222,69 @@ def rebatch(infos: dict[str, Any], num_envs: int, extras: list[tuple[str, Any]],
 
 
 _ALL = object()  # the mask of a dense wrapper key: every sub-env
+_LAYOUTS: dict[tuple[str, ...], tuple[list[str], set[str]] | None] = {}  # infos + extra keys -> rebatch's layout
+
+
+def _layout(infos: dict[str, Any], extras: list[tuple[str, Any]]) -> tuple[list[str], set[str]] | None:
+    """``(env keys, all keys)`` of a step's infos and extras, or ``None`` when a key collides (cached by keys)."""
+    signature = (*infos, "", *(k for k, _ in extras))  # "" separates: no info key is empty in our layouts
+    try:
+        return _LAYOUTS[signature]
+    except KeyError:
+        pass
+    env_keys = [k for k in infos if not (k.startswith("_") and k[1:] in infos)]
+    extra_keys = [k for k, _ in extras]
+    keys = {*env_keys, *extra_keys}
+    layout = None if len(keys) < len(env_keys) + len(extra_keys) or any(f"_{k}" in keys for k in keys) else (
+        env_keys, keys)
+    if "" not in infos:
+        if len(_LAYOUTS) > 256:
+            _LAYOUTS.clear()
+        _LAYOUTS[signature] = layout
+    return layout
+
+
+_DENSE = (np.dtype(np.float64), np.dtype(np.int64))
+_ONES: dict[int, np.ndarray] = {}  # an all-true mask per size, copied for each dense wrapper key
+
+
+def _quick_plain(value: np.ndarray, mask: Any, n: int) -> tuple[int, Any, Any] | None:
+    """:func:`_quick` when no sub-env is replaced, for the usual arrays; ``None``: use :func:`_quick` itself."""
+    dtype = value.dtype
+    if mask is _ALL:  # a dense wrapper key: float64 or int64 everywhere
+        if n == 0 or (dtype is not _DENSE[0] and dtype is not _DENSE[1]):
+            return None
+        ones = _ONES.get(n)
+        if ones is None:
+            ones = _ONES[n] = np.ones(n, dtype=np.bool_)
+        return 0, value.copy(), ones.copy()
+    if type(mask) is not np.ndarray or mask.dtype.kind != "b" or mask.shape != (n,):
+        return None
+    flags = mask.tolist()
+    if True not in flags:
+        return n, None, None
+    first = flags.index(True)
+    kind = dtype.kind
+    if kind == "O":
+        items = value.tolist()
+        if type(items[first]) in _PLAIN:
+            return None
+        types = set(map(type, items))
+        if not types <= _SAFE_TYPES and not _safe(types):
+            return None
+        array, fill = value.copy(), None
+    elif kind in "bif":
+        array, fill = value.astype(_NUMERIC_DTYPES[kind]), 0
+    else:
+        return None
+    if False in flags:
+        if n <= 16:
+            for i, f in enumerate(flags):
+                if not f:
+                    array[i] = fill
+        else:
+            array[~mask] = fill
+    return first, array, mask.copy()
 
 
 def _quick(value: Any, mask: Any, n: int, replaced: dict[int, Any],
@@ -234,14 +296,19 @@ def _quick(value: Any, mask: Any, n: int, replaced: dict[int, Any],
     """
     if type(value) is not np.ndarray or value.shape != (n,):
         return None
+    if not replaced:  # the usual step: no sub-env restarted, so nothing to merge in
+        fast = _quick_plain(value, mask, n)
+        if fast is not None:
+            return fast
     if mask is _ALL:
         if value.dtype not in (np.float64, np.int64):
             return None
         flags = [True] * n
-    elif type(mask) is not np.ndarray or mask.dtype != np.bool_ or mask.shape != (n,):
+    elif type(mask) is not np.ndarray or mask.dtype.kind != "b" or mask.shape != (n,):
         return None
     else:
         flags = mask.tolist()
+    dense = False not in flags  # every sub-env had the key before the replaced ones are taken out
     for j in replaced:
         flags[j] = False
     if True not in flags:
@@ -250,16 +317,36 @@ def _quick(value: Any, mask: Any, n: int, replaced: dict[int, Any],
     kind = value.dtype.kind
     if kind == "O":
         items = value.tolist()
-        if type(items[first]) in _PLAIN or not _safe(set(map(type, items))):
+        if type(items[first]) in _PLAIN:
+            return None
+        types = set(map(type, items))
+        if not types <= _SAFE_TYPES and not _safe(types):
             return None
         array, fill = value.copy(), None
     elif kind in "bif" or (kind == "u" and value.dtype.itemsize < 8):
         array, fill = value.astype(_NUMERIC_DTYPES.get(kind, np.int64)), 0
     else:
         return None
-    out_mask = mask.copy() if not replaced and mask is not _ALL else np.array(flags, dtype=np.bool_)
-    if False in flags:
-        array[~out_mask] = fill
+    covered = {j for j, _ in mine} if mine else ()  # the replaced sub-envs that have the key: set below
+    if dense:  # only the replaced sub-envs without the key are absent
+        for j in replaced:
+            if j not in covered:
+                array[j] = fill
+    elif n <= 16:  # item by item is cheaper than a mask for a few sub-envs
+        for i, f in enumerate(flags):
+            if not f and i not in covered:
+                array[i] = fill
+    else:
+        array[~np.array(flags, dtype=np.bool_)] = fill
+    if mask is _ALL:
+        ones = _ONES.get(n)
+        if ones is None:
+            ones = _ONES[n] = np.ones(n, dtype=np.bool_)
+        out_mask = ones.copy()
+    else:
+        out_mask = mask.copy()
+    for j in replaced:
+        out_mask[j] = j in covered
     for j, v in mine:
         if kind == "O" and not (type(v) in _PLAIN or isinstance(v, (np.generic, dict))):
             array[j] = v
@@ -270,7 +357,6 @@ def _quick(value: Any, mask: Any, n: int, replaced: dict[int, Any],
                 return None
         else:
             return None
-        out_mask[j] = True
     return first, array, out_mask
 
 
@@ -339,7 +425,11 @@ def _batch_values(key: str, where: list[int], values: list[Any], n: int,
     if len(types) == 1 and first in _PLAIN:  # one Python number type: one numeric array
         array = np.zeros(n, dtype=first)
         try:
-            array[where] = values
+            if len(where) <= 8:  # item by item is cheaper than fancy indexing for a few
+                for i, v in zip(where, values, strict=True):
+                    array[i] = v
+            else:
+                array[where] = values
             return array, mask
         except OverflowError:
             pass
@@ -351,7 +441,8 @@ def _batch_values(key: str, where: list[int], values: list[Any], n: int,
             nested[field], nested[f"_{field}"] = _batch_values(field, where, [v[field] for v in values], n, mask)
         else:
             return nested, mask
-    elif first not in _PLAIN and not any(issubclass(t, (np.generic, np.number, dict)) for t in types):
+    elif first not in _PLAIN and (types <= _SAFE_TYPES  # (no numpy scalar or dict type is ever in _SAFE_TYPES)
+                                  or not any(issubclass(t, (np.generic, np.number, dict)) for t in types)):
         array = np.empty(n, dtype=object)  # None-filled; objects first: later values go in as they are
         for i, v in zip(where, values, strict=True):
             array[i] = v

@@ -12,7 +12,7 @@ __all__ = ["CritiqueObservationWrapper"]
 
 
 class CritiqueObservationWrapper(VectorFeedbackWrapper):
-    """Vector version of :class:`rrm_gym.wrappers.CritiqueObservationWrapper` (same arguments).
+    """Vector version of :class:`rrm_gym.wrappers.CritiqueObservationWrapper` (same arguments, ``refine`` included).
 
     Example:
         >>> import gymnasium as gym, rrm_gym
@@ -24,6 +24,7 @@ class CritiqueObservationWrapper(VectorFeedbackWrapper):
         [2, 2]
     """
 
-    def __init__(self, env: VectorEnv, judge: Judge, max_refinements: int = 1, on_error: str = "neutral"):
+    def __init__(self, env: VectorEnv, judge: Judge, max_refinements: int = 1, on_error: str = "neutral",
+                 refine: str = "always"):
         super().__init__(env, judge, FeedbackSettings(shape=False, refine=True, max_refinements=max_refinements,
-                                                      on_error=on_error))
+                                                      on_error=on_error, refine_when=refine))

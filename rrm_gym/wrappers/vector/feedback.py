@@ -93,7 +93,8 @@ class VectorFeedbackWrapper(VectorWrapper):
         started, finished = self._record(actions, obs, reward_env.tolist(), (terms | truncs).tolist(), infos)
 
         attempts = self._attempts
-        to_judge = [i for i in finished if self.settings.needs_judge(attempts[i])]
+        success = {i: self._recorders[i].is_success for i in finished}
+        to_judge = [i for i in finished if self.settings.needs_judge(attempts[i], success[i])]
         judgements = self._judge(to_judge)
         reward_rrm = np.zeros(n, dtype=np.float64)
         rrm: dict[int, Any] = {}
@@ -101,7 +102,7 @@ class VectorFeedbackWrapper(VectorWrapper):
         refine: list[tuple[int, str]] = []
         for i in finished:
             judgement = judgements.get(i)
-            outcome = decide(self.settings, judgement, attempts[i])
+            outcome = decide(self.settings, judgement, attempts[i], success[i])
             rewards[i] += outcome.reward_rrm
             reward_rrm[i] = outcome.reward_rrm
             if judgement is not None:

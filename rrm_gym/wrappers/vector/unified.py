@@ -12,7 +12,7 @@ __all__ = ["UnifiedWrapper"]
 
 
 class UnifiedWrapper(VectorFeedbackWrapper):
-    """Vector version of :class:`rrm_gym.wrappers.UnifiedWrapper` (same arguments).
+    """Vector version of :class:`rrm_gym.wrappers.UnifiedWrapper` (same arguments, ``refine`` included).
 
     Example:
         >>> import gymnasium as gym, rrm_gym
@@ -25,6 +25,7 @@ class UnifiedWrapper(VectorFeedbackWrapper):
     """
 
     def __init__(self, env: VectorEnv, judge: Judge, lam: float = 0.3, max_refinements: int = 1,
-                 on_error: str = "neutral"):
+                 on_error: str = "neutral", refine: str = "always"):
         super().__init__(env, judge, FeedbackSettings(shape=True, refine=True, lam=lam,
-                                                      max_refinements=max_refinements, on_error=on_error))
+                                                      max_refinements=max_refinements, on_error=on_error,
+                                                      refine_when=refine))

@@ -21,14 +21,6 @@ _FIXED = ("env_id", "feedback", "judge", "judge_kwargs", "lam", "max_refinements
           "env_kwargs")
 
 
-def _result(successes: int, episodes: int, env: str, split: str) -> dict[str, Any]:
-    from rrm_gym.agents.run.evaluate import EvalResult, wilson_interval
-
-    low, high = wilson_interval(successes, episodes)
-    return EvalResult(success_rate=successes / episodes, ci_low=low, ci_high=high, mean_reward=float("nan"),
-                      episodes=episodes, env_id=env, split=split).to_dict()
-
-
 class SB3Backend(Backend):
     """MaskablePPO (default) or PPO on the discrete view of a text env."""
 
@@ -95,12 +87,11 @@ class SB3Backend(Backend):
         self.learner.vec_env.seed(seed)
 
     def evaluate(self, episodes: int, split: str, seed: int, progress: bool) -> dict[str, Any]:
-        """Greedy success on ``split`` tasks of the plain env, with a Wilson interval."""
-        from rrm_gym.agents.bridges.sb3.learner import evaluate_sb3
+        """Greedy success on ``split`` tasks of the plain env (Wilson interval, reward, steps, per task)."""
+        from rrm_gym.agents.bridges.sb3.evaluation import evaluate_sb3_result
 
-        rate = evaluate_sb3(self.learner.model, self.config.env, episodes, split=split, seed=seed,
-                            config=self.sb3_config)
-        return _result(round(rate * episodes), episodes, self.config.env, split)
+        return evaluate_sb3_result(self.learner.model, self.config.env, episodes, split=split, seed=seed,
+                                   config=self.sb3_config).to_dict()
 
     def close(self) -> None:
         """Close the envs."""
@@ -108,11 +99,16 @@ class SB3Backend(Backend):
 
 
 def evaluate_sb3_checkpoint(folder: Path, env: str, episodes: int, split: str, seed: int,
-                            env_kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Evaluate an SB3 checkpoint folder (``model.zip`` + ``sb3_config.json``) on ``env``."""
+                            env_kwargs: dict[str, Any], feedback: str = "none", judge: Any = None) -> dict[str, Any]:
+    """Evaluate an SB3 checkpoint folder (``model.zip`` + ``sb3_config.json``) on ``env``.
+
+    ``feedback="critique"`` evaluates with critiques at inference (see
+    :func:`~rrm_gym.agents.bridges.sb3.evaluation.evaluate_sb3_result`).
+    """
     import json
 
-    from rrm_gym.agents.bridges.sb3.learner import SB3Config, evaluate_sb3
+    from rrm_gym.agents.bridges.sb3.evaluation import evaluate_sb3_result
+    from rrm_gym.agents.bridges.sb3.learner import SB3Config
 
     meta = json.loads((Path(folder) / "sb3_config.json").read_text())
     config = SB3Config.from_dict({**meta, "env_kwargs": {}})
@@ -121,5 +117,5 @@ def evaluate_sb3_checkpoint(folder: Path, env: str, episodes: int, split: str, s
     else:
         from stable_baselines3 import PPO as Algo
     model = Algo.load(Path(folder) / "model.zip", device="cpu")
-    rate = evaluate_sb3(model, env, episodes, split=split, seed=seed, config=config, **env_kwargs)
-    return _result(round(rate * episodes), episodes, env, split)
+    return evaluate_sb3_result(model, env, episodes, split=split, seed=seed, config=config, feedback=feedback,
+                               judge=judge, **env_kwargs).to_dict()

@@ -113,15 +113,22 @@ class TRLBackend(Backend):
                 if backend._stop:
                     control.should_training_stop = True
 
-        self.trainer = GRPOTrainer(model=model, processing_class=self.tokenizer, args=args, train_dataset=dataset,
-                                   peft_config=peft_config, callbacks=[_Pause()], **generation)
+        from rrm_gym._warnings import quiet_third_party_deprecations
+
+        with quiet_third_party_deprecations():  # peft reads transformers' deprecated is_gradient_checkpointing
+            self.trainer = GRPOTrainer(model=model, processing_class=self.tokenizer, args=args,
+                                       train_dataset=dataset, peft_config=peft_config, callbacks=[_Pause()],
+                                       **generation)
         self._thread: threading.Thread | None = None
         self._resume: str | None = None
 
     # ------------------------------------------------------------------ the worker thread
     def _run(self) -> None:
+        from rrm_gym._warnings import quiet_third_party_deprecations
+
         try:
-            self.trainer.train(resume_from_checkpoint=self._resume)
+            with quiet_third_party_deprecations():  # trl reads the deprecated is_gradient_checkpointing per step
+                self.trainer.train(resume_from_checkpoint=self._resume)
             self._reports.put(("done", None))
         except BaseException as exc:  # noqa: BLE001 - handed to the runner's thread
             self._reports.put(("error", exc))
@@ -190,7 +197,10 @@ def evaluate_trl_checkpoint(config: Any, folder: Path, env: str, episodes: int, 
         from peft import PeftModel
 
         base = AutoModelForCausalLM.from_pretrained(resolve_model_path(config.model), dtype="float32")
-        model = PeftModel.from_pretrained(base, str(hf))
+        from rrm_gym._warnings import quiet_third_party_deprecations
+
+        with quiet_third_party_deprecations():
+            model = PeftModel.from_pretrained(base, str(hf))
     else:
         model = AutoModelForCausalLM.from_pretrained(str(hf), dtype="float32")
     return evaluate_tool_model(model, _load_tokenizer(str(hf)), env, episodes, split, seed, env_kwargs,

@@ -52,7 +52,7 @@ def evaluate_tool_model(
     from trl.chat_template_utils import add_response_schema, parse_response
 
     from rrm_gym.agents.bridges.trl.env import SYSTEM_PROMPT_TRL, environment_factory, tool_functions
-    from rrm_gym.agents.run.evaluate import EvalResult, wilson_interval
+    from rrm_gym.agents.run.eval_result import summarise_results
 
     if episodes < 1:
         raise ValueError(f"episodes must be >= 1, got {episodes}")
@@ -100,18 +100,4 @@ def evaluate_tool_model(
                 results.append((str(ep["task_id"]) if ep else "", bool(ep and ep["success"]),
                                 float(ep["return_env"]) if ep else 0.0, n))
                 bar.advance(task)
-    wins = sum(1 for _, ok, _, _ in results if ok)
-    low, high = wilson_interval(wins, len(results))
-    per_task: dict[str, dict[str, float]] = {}
-    for tid, ok, ret, _ in results:
-        row = per_task.setdefault(tid, {"episodes": 0, "successes": 0, "success_rate": 0.0, "mean_reward": 0.0})
-        row["episodes"] += 1
-        row["successes"] += int(ok)
-        row["mean_reward"] += ret
-    for row in per_task.values():
-        row["success_rate"] = row["successes"] / row["episodes"]
-        row["mean_reward"] /= row["episodes"]
-    return EvalResult(success_rate=wins / len(results), ci_low=low, ci_high=high,
-                      mean_reward=sum(r for _, _, r, _ in results) / len(results), episodes=len(results),
-                      per_task=per_task, mean_steps=sum(n for *_, n in results) / len(results), env_id=env_id,
-                      split=split).to_dict()
+    return summarise_results(results, env_id, split).to_dict()

@@ -80,6 +80,8 @@ def _hf_replies(trainer: Any, contexts: list[list[int]], max_new_tokens: int) ->
     import torch
     from trl.models import unwrap_model_for_generation
 
+    from rrm_gym._warnings import quiet_third_party_deprecations
+
     pad_id = trainer.processing_class.pad_token_id
     width = max(len(c) for c in contexts)
     input_ids = torch.full((len(contexts), width), int(pad_id), dtype=torch.long)
@@ -95,6 +97,7 @@ def _hf_replies(trainer: Any, contexts: list[list[int]], max_new_tokens: int) ->
     dist = getattr(trainer, "_dist", None)  # FSDP v1 needs full parameters to generate
     summon = dist.summon_full_params(trainer.model_wrapped, recurse=False) if dist else contextlib.nullcontext()
     with (
+        quiet_third_party_deprecations(),  # trl reads transformers' deprecated is_gradient_checkpointing
         unwrap_model_for_generation(trainer.model_wrapped, trainer.accelerator,
                                     gather_deepspeed3_params=args.ds3_gather_for_generation,
                                     generation_kwargs=trainer.generation_kwargs,
