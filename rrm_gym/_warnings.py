@@ -1,7 +1,8 @@
 """Third-party deprecation warnings that users cannot act on, silenced narrowly where our code triggers them.
 
-peft and trl read ``model.is_gradient_checkpointing``, which transformers has deprecated with a ``FutureWarning``
-(``is_activation_checkpointing`` is the new name); every LLM run printed it, and only a peft / trl release can fix
+peft and trl read ``model.is_gradient_checkpointing`` and trl's configs set ``gradient_checkpointing``, which
+transformers has deprecated with a ``FutureWarning`` (``is_activation_checkpointing`` / ``activation_checkpointing``
+are the new names); every LLM run printed them, and only a peft / trl release can fix
 it. :func:`quiet_third_party_deprecations` hides exactly that warning around the calls that trigger it; no filter
 is installed globally, so every other warning still shows.
 """
@@ -14,7 +15,7 @@ from contextlib import contextmanager
 
 __all__ = ["quiet_third_party_deprecations", "SILENCED"]
 
-SILENCED = (r".*`?is_gradient_checkpointing`? is deprecated",)
+SILENCED = (r".*`?is_gradient_checkpointing`? is deprecated", r".*`?gradient_checkpointing`? is deprecated")
 """Message patterns of the ``FutureWarning`` s silenced (regular expressions, matched at the start)."""
 
 

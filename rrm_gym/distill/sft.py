@@ -197,15 +197,18 @@ def train_student(records: list[dict[str, Any]], base_model: str | Path, work_di
     per_step = settings.batch_size * settings.grad_accum
     total = settings.max_steps or max(1, math.ceil(len(examples) * settings.epochs / per_step))
     model = AutoModelForCausalLM.from_pretrained(str(base_model), dtype=torch.float32)
-    args = SFTConfig(
-        output_dir=str(work_dir), max_steps=total, per_device_train_batch_size=settings.batch_size,
-        gradient_accumulation_steps=settings.grad_accum, learning_rate=settings.learning_rate,
-        lr_scheduler_type="cosine", warmup_steps=max(1, total // 20), weight_decay=0.0, logging_steps=1,
-        save_strategy="steps", save_steps=settings.save_steps, save_total_limit=2, report_to=[],
-        use_cpu=not torch.cuda.is_available(), seed=settings.seed, data_seed=settings.seed, disable_tqdm=True,
-        max_length=None, dataloader_num_workers=0, remove_unused_columns=True, bf16=_bf16(settings.bf16),
-        **_no_checkpointing(SFTConfig),
-    )
+    from rrm_gym._warnings import quiet_third_party_deprecations
+
+    with quiet_third_party_deprecations():  # trl's config sets transformers' deprecated gradient_checkpointing
+        args = SFTConfig(
+            output_dir=str(work_dir), max_steps=total, per_device_train_batch_size=settings.batch_size,
+            gradient_accumulation_steps=settings.grad_accum, learning_rate=settings.learning_rate,
+            lr_scheduler_type="cosine", warmup_steps=max(1, total // 20), weight_decay=0.0, logging_steps=1,
+            save_strategy="steps", save_steps=settings.save_steps, save_total_limit=2, report_to=[],
+            use_cpu=not torch.cuda.is_available(), seed=settings.seed, data_seed=settings.seed, disable_tqdm=True,
+            max_length=None, dataloader_num_workers=0, remove_unused_columns=True, bf16=_bf16(settings.bf16),
+            **_no_checkpointing(SFTConfig),
+        )
     layers = int(getattr(model.config, "num_hidden_layers", 0) or 0)
     top = None
     if settings.lora_layers and layers and settings.lora_layers < layers:
@@ -213,8 +216,6 @@ def train_student(records: list[dict[str, Any]], base_model: str | Path, work_di
     peft = LoraConfig(r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=settings.lora_dropout,
                       target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
                       layers_to_transform=top, task_type="CAUSAL_LM")
-    from rrm_gym._warnings import quiet_third_party_deprecations
-
     with quiet_third_party_deprecations():  # peft/trl read transformers' deprecated is_gradient_checkpointing
         trainer = prefix_trainer_class()(model=model, args=args, train_dataset=Dataset.from_list(examples),
                                          processing_class=tokenizer, peft_config=peft,

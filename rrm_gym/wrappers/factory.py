@@ -107,6 +107,7 @@ def make_vector_env(
         2
     """
     from rrm_gym.wrappers.episode_seed import EpisodeSeedWrapper
+    from rrm_gym.wrappers.hold import HoldWrapper
     from rrm_gym.wrappers.vector import CritiqueObservationWrapper, ShapedRewardWrapper, UnifiedWrapper
 
     _check_feedback(feedback)
@@ -114,7 +115,8 @@ def make_vector_env(
         raise ValueError(f"num_envs must be >= 1, got {num_envs}")
     if vectorization_mode not in ("sync", "async"):
         raise ValueError(f"vectorization_mode must be 'sync' or 'async', got {vectorization_mode!r}")
-    envs = make_task_vec(env_id, num_envs, vectorization_mode=vectorization_mode, wrappers=[EpisodeSeedWrapper],
+    envs = make_task_vec(env_id, num_envs, vectorization_mode=vectorization_mode,
+                         wrappers=[EpisodeSeedWrapper, HoldWrapper],
                          **env_kwargs)
     if feedback == "none":
         return envs

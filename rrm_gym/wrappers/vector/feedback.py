@@ -150,8 +150,11 @@ class VectorFeedbackWrapper(VectorWrapper):
         final_mask = infos.get("_final_info")
         n = self.num_envs
         answers, successes = _column(infos, "final_answer", n), _column(infos, "is_success", n)
+        held = _column(infos, "held", n) if "held" in infos else {}
         pending, recorders = self._pending, self._recorders
         for i in range(n):
+            if held.get(i):  # HoldWrapper: the learner left this sub-env untouched; not a step of any attempt
+                continue
             if pending[i]:  # NEXT_STEP autoreset step: this sub-env just started a new episode
                 pending[i] = False
                 self._attempts[i] = 1

@@ -89,4 +89,7 @@ def make_grpo_config(output_dir: str, **overrides: Any) -> Any:
     if "num_generations" in overrides and not {"per_device_train_batch_size", "generation_batch_size",
                                                "steps_per_generation"} & set(overrides):
         defaults["per_device_train_batch_size"] = overrides["num_generations"]  # one whole group per step
-    return GRPOConfig(output_dir=output_dir, **{**defaults, **overrides})
+    from rrm_gym._warnings import quiet_third_party_deprecations
+
+    with quiet_third_party_deprecations():  # trl's config sets transformers' deprecated gradient_checkpointing
+        return GRPOConfig(output_dir=output_dir, **{**defaults, **overrides})
