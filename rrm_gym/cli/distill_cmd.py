@@ -39,9 +39,9 @@ def _given(ctx: click.Context, name: str) -> bool:
 @click.option("--teacher-opt", "teacher_opts", multiple=True, metavar="KEY=VALUE",
               help="Teacher option, repeatable (e.g. base_url=http://127.0.0.1:8000/v1).")
 @click.option("--student", default=None, help="Student base model folder [default: bundled SmolLM2-135M].")
-@click.option("--epochs", type=float, default=1.0, help="Passes over the training set.")
+@click.option("--epochs", type=float, default=1.5, help="Passes over the training set.")
 @click.option("--sft-steps", type=int, default=None, help="Optimizer steps (overrides --epochs).")
-@click.option("--lr", type=float, default=5e-4, help="LoRA learning rate.")
+@click.option("--lr", type=float, default=1e-3, help="LoRA learning rate.")
 @click.option("--grad-accum", type=int, default=4, help="Sequences per optimizer step.")
 @click.option("--lora-r", type=int, default=16, help="LoRA rank.")
 @click.option("--lora-layers", type=int, default=12, help="LoRA on the top N transformer layers (0: all).")

@@ -55,9 +55,9 @@ class SFTSettings:
         16
     """
 
-    epochs: float = 1.0
+    epochs: float = 1.5
     max_steps: int | None = None
-    learning_rate: float = 5e-4
+    learning_rate: float = 1e-3
     batch_size: int = 1
     grad_accum: int = 4
     lora_r: int = 16
