@@ -10,6 +10,9 @@ import click
 from click.core import ParameterSource
 
 from rrm_gym.cli.options import parse_key_values
+from rrm_gym.distill.sft import SFTSettings
+
+_SFT = SFTSettings()  # the one place the fine-tuning defaults live
 
 __all__ = ["distill"]
 
@@ -39,12 +42,13 @@ def _given(ctx: click.Context, name: str) -> bool:
 @click.option("--teacher-opt", "teacher_opts", multiple=True, metavar="KEY=VALUE",
               help="Teacher option, repeatable (e.g. base_url=http://127.0.0.1:8000/v1).")
 @click.option("--student", default=None, help="Student base model folder [default: bundled SmolLM2-135M].")
-@click.option("--epochs", type=float, default=1.5, help="Passes over the training set.")
+@click.option("--epochs", type=float, default=_SFT.epochs, help="Passes over the training set.")
 @click.option("--sft-steps", type=int, default=None, help="Optimizer steps (overrides --epochs).")
-@click.option("--lr", type=float, default=1e-3, help="LoRA learning rate.")
-@click.option("--grad-accum", type=int, default=4, help="Sequences per optimizer step.")
-@click.option("--lora-r", type=int, default=16, help="LoRA rank.")
-@click.option("--lora-layers", type=int, default=12, help="LoRA on the top N transformer layers (0: all).")
+@click.option("--lr", type=float, default=_SFT.learning_rate, help="LoRA learning rate.")
+@click.option("--grad-accum", type=int, default=_SFT.grad_accum, help="Sequences per optimizer step.")
+@click.option("--lora-r", type=int, default=_SFT.lora_r, help="LoRA rank.")
+@click.option("--lora-layers", type=int, default=_SFT.lora_layers,
+              help="LoRA on the top N transformer layers (0: all).")
 @click.option("--time-limit-min", type=float, default=25.0,
               help="Stop fine-tuning after this many minutes (saved; rerun to continue). 0: no limit.")
 @click.option("--train/--no-train", "do_train", default=True, help="Fine-tune (--no-train: collect and label only).")
