@@ -165,7 +165,7 @@ def main() -> None:
                             max_trajectory_tokens=args.max_trajectory_tokens,
                             dtype=None if args.dtype == "float32" else args.dtype,
                             model_kwargs={"attn_implementation": args.attn}, generation_kwargs=generation_kwargs,
-                            stop_strings=stops)
+                            stop_strings=stops, score_fallback=False)  # times the generation engine alone
             model([JudgeRequest("warm-up", Trajectory(None, "warm-up"))])  # first-call overheads, untimed
             judge = TimedJudge(model, args.static)
             run(judge, n, args.clicks, args.refinements, args.seed)

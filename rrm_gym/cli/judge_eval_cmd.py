@@ -16,7 +16,8 @@ from rrm_gym.cli.options import judge_options, parse_key_values
 
 __all__ = ["judge_eval"]
 
-_ROWS = (("parse_rate", "parse rate"), ("spearman", "Spearman vs teacher"), ("pearson", "Pearson vs teacher"),
+_ROWS = (("parse_rate", "parse rate"), ("own_parse_rate", "parse rate, replies alone"),
+         ("spearman", "Spearman vs teacher"), ("pearson", "Pearson vs teacher"),
          ("auroc", "AUROC (success)"), ("auroc_neutral", "AUROC, failures = 0.5"), ("ece", "ECE"),
          ("leak_rate", "leak rate"), ("gold_mention_rate", "gold mentioned (seen)"), ("mean_score", "mean score"),
          ("success_rate", "success rate"), ("mean_latency_s", "mean latency (s)"),
@@ -33,6 +34,18 @@ def _fmt(value: Any) -> str:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:80] or "judge"
+
+
+def _add_completed(result: dict[str, Any], completed: dict[str, int]) -> None:
+    """Say how many parsed judgements needed the hf judge's score completion, and the parse rate without it."""
+    for part, count in [(result, sum(completed.values()))] + [(result["by_env"][e], c) for e, c in completed.items()]:
+        part["score_completed"] = count
+        if part.get("n"):
+            part["own_parse_rate"] = (part["parsed"] - count) / part["n"]
+    if result["score_completed"]:
+        result["notes"].append(f"{result['score_completed']} of {result['parsed']} parsed judgements had no score in "
+                               "the reply itself; the same model completed it (hf score_fallback, turn it off with "
+                               "--judge-opt score_fallback=false)")
 
 
 @click.command("judge-eval", context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
@@ -93,11 +106,16 @@ def judge_eval(labelled: Path, judge_name: str, judge_opts: tuple[str, ...], spl
     groups = {env: [i for i, r in enumerate(records) if str(r.get("env") or "") == env] for env in env_names}
     judgements: list[Any] = [None] * len(records)
     walls: dict[str, float] = {}
+    completed: dict[str, int] = {}  # replies whose score the hf judge had to complete (score_fallback), per env
+    stats = getattr(judge, "engine_stats", None)
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("judge", total=len(records))
         for env, idx in groups.items():  # env by env, so each env's judgements/s is its own
+            before = stats.get("score_fallbacks_ok", 0) if isinstance(stats, dict) else 0
             got, walls[env] = judge_records([records[i] for i in idx], judge, batch_size=batch_size,
                                             advance=lambda n: progress.advance(task, n))
+            if isinstance(stats, dict) and "score_fallbacks" in stats:
+                completed[env] = int(stats.get("score_fallbacks_ok", 0) - before)
             for i, j in zip(idx, got, strict=True):
                 judgements[i] = j
     wall = sum(walls.values())
@@ -106,6 +124,8 @@ def judge_eval(labelled: Path, judge_name: str, judge_opts: tuple[str, ...], spl
     for env, idx in groups.items():
         result["by_env"][env] = compute_metrics([records[i] for i in idx], [judgements[i] for i in idx],
                                                 walls[env], bins)
+    if completed:
+        _add_completed(result, completed)
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "judge_eval.json", result)
     write_records(out / "judgements.jsonl", [{"key": r.get("key"), "env": r.get("env"), "success": r.get("success"),

@@ -9,8 +9,10 @@ longer lasts as long as its longest reply; each reply stops at ``</score>``. Set
 The system prompt is the same for every request, so its key/value cache is computed once and shared: the engine
 prefills each user part on top of it, and a ``generate`` batch is laid out as ``[system prompt][padding][user
 part]`` with the padding masked out and position ids that skip it, so only the user parts are run through the model.
-A reply that does not parse (small models often ramble) becomes an ``ok=False`` judgement; a failed generation
-becomes ``ok=False`` judgements for its batch. Nothing raises.
+A reply that stops before its score (small models often ramble until the budget) is finished by the same model: its
+open blocks are closed, ``<score>`` is opened and a few more tokens are generated (``score_fallback``). A reply that
+still does not parse becomes an ``ok=False`` judgement; a failed generation becomes ``ok=False`` judgements for its
+batch. Nothing raises.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import copy
 import time
 from typing import Any
 
-from rrm_gym.judges.parser import parse_judgement
+from rrm_gym.judges.parser import parse_judgement, score_prefix
 from rrm_gym.judges.prompt import SYSTEM_PROMPT, build_messages
 from rrm_gym.types import Judgement, JudgeRequest
 
@@ -46,6 +48,12 @@ class HFJudge:
         stop_strings: A reply ends with the token that completes one of these (default ``</score>``: the Agent-RRM
             reply is over); stored in ``generation_kwargs`` so it is part of the cache key. ``()`` for none.
         engine: ``"continuous"`` (continuous batching) or ``"generate"`` (``model.generate`` on static batches).
+        score_fallback: When a reply has no usable ``<score>`` (it rambled until ``max_new_tokens``, or stopped
+            inside an empty ``<score>`` block), close its open ``<critique>``, open ``<score>`` and let the model
+            write up to ``score_fallback_tokens`` more tokens: the score then comes from the same model, reading its
+            own analysis. The reply is kept verbatim at the start of ``raw``; ``engine_stats["score_fallbacks"]``
+            counts these replies and ``engine_stats["score_fallbacks_ok"]`` those that then parsed.
+        score_fallback_tokens: Token budget of that completion.
 
     Example:
         >>> from rrm_gym.types import Trajectory
@@ -68,9 +76,12 @@ class HFJudge:
         generation_kwargs: dict[str, Any] | None = None,
         stop_strings: tuple[str, ...] | list[str] = ("</score>",),
         engine: str = "continuous",
+        score_fallback: bool = True,
+        score_fallback_tokens: int = 8,
     ) -> None:
-        if max_new_tokens < 1 or batch_size < 1 or max_trajectory_tokens < 1:
-            raise ValueError("max_new_tokens, batch_size and max_trajectory_tokens must be positive")
+        if min(max_new_tokens, batch_size, max_trajectory_tokens, score_fallback_tokens) < 1:
+            raise ValueError("max_new_tokens, batch_size, max_trajectory_tokens and score_fallback_tokens must be "
+                             "positive")
         if temperature < 0:
             raise ValueError(f"temperature must be >= 0, got {temperature}")
         if engine not in ("continuous", "generate"):
@@ -103,6 +114,8 @@ class HFJudge:
         self.engine = engine
         self.engine_stats: dict[str, float] = {}  # prefills, decode steps, row steps, seconds
         self.engine_error: str | None = None  # why the engine fell back to ``generate``, if it did
+        self.score_fallback = bool(score_fallback)
+        self.score_fallback_tokens = int(score_fallback_tokens)
         self.prefix_cache = bool(prefix_cache)
         self._prefix: tuple[list[int], Any, str] | bool | None = None
 
@@ -125,6 +138,8 @@ class HFJudge:
 
         params = {"max_new_tokens": self.max_new_tokens, "temperature": self.temperature, **self.generation_kwargs}
         params["dtype"] = str(self.model.dtype)
+        if self.score_fallback:
+            params["score_fallback_tokens"] = self.score_fallback_tokens
         return {"messages": self.messages(request), "params": params, "weights": weights_identity(self.model_path)}
 
     def count_prompt_tokens(self, request: JudgeRequest) -> int:
@@ -229,6 +244,40 @@ class HFJudge:
             )
         return self.tokenizer.batch_decode(out[:, ids.shape[1] :], skip_special_tokens=True)
 
+    def _complete_scores(self, results: list[Judgement | None], prompts: dict[int, list[int]]) -> None:
+        """Let the model finish the ``<score>`` of every reply that has none (see ``score_fallback``)."""
+        todo: list[tuple[int, str]] = []
+        for i, j in enumerate(results):
+            if j is not None and not j.ok and i in prompts and j.raw and (prefix := score_prefix(j.raw)) is not None:
+                todo.append((i, prefix))
+        if not todo:
+            return
+        self.engine_stats["score_fallbacks"] = self.engine_stats.get("score_fallbacks", 0) + len(todo)
+        rows = [prompts[i] + self.tokenizer(prefix, add_special_tokens=False)["input_ids"] for i, prefix in todo]
+        budget = self.max_new_tokens
+        self.max_new_tokens = self.score_fallback_tokens
+        texts: list[str] = []
+        spent: dict[int, float] = {}
+        try:
+            for start in range(0, len(rows), self.batch_size):
+                chunk, began = rows[start : start + self.batch_size], time.perf_counter()
+                texts += self._generate(chunk)
+                for i, _ in todo[start : start + self.batch_size]:
+                    spent[i] = (time.perf_counter() - began) / len(chunk)
+        except Exception:  # noqa: BLE001 - the fallback is best effort: the original failures stand
+            return
+        finally:
+            self.max_new_tokens = budget
+        for (i, prefix), text in zip(todo, texts, strict=True):
+            latency = results[i].latency_s + spent[i]
+            done = parse_judgement(prefix + text, judge=self.name, latency_s=latency)
+            if done.ok:
+                self.engine_stats["score_fallbacks_ok"] = self.engine_stats.get("score_fallbacks_ok", 0) + 1
+                results[i] = done
+            else:
+                error = f"{results[i].error}; the score completion did not parse either: {done.error}"
+                results[i] = Judgement.failure(error, raw=prefix + text, judge=self.name, latency_s=latency)
+
     def __call__(self, requests: list[JudgeRequest]) -> list[Judgement]:
         """Judge a batch; always returns one judgement per request, in order."""
         batch = list(requests)
@@ -241,6 +290,7 @@ class HFJudge:
             except Exception as exc:  # noqa: BLE001 - a bad request must not sink the batch
                 results[i] = Judgement.failure(f"cannot build prompt: {type(exc).__name__}: {exc}", judge=self.name)
         rows.sort(key=lambda item: len(item[1]))  # similar lengths together: less padding
+        prompts = dict(rows)
         if rows and self.engine == "continuous":
             began = time.perf_counter()
             try:
@@ -266,4 +316,6 @@ class HFJudge:
             latency = (time.perf_counter() - began) / len(chunk)
             for (i, _), text in zip(chunk, texts, strict=True):
                 results[i] = parse_judgement(text, judge=self.name, latency_s=latency)
+        if self.score_fallback:
+            self._complete_scores(results, prompts)
         return [r if r is not None else Judgement.failure("not judged", judge=self.name) for r in results]

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from rrm_gym.types import Judgement
 
-__all__ = ["parse_judgement", "parse_score"]
+__all__ = ["parse_judgement", "parse_score", "score_prefix"]
 
 _FLAGS = re.IGNORECASE
 _TAG = re.compile(r"<\s*(/?)\s*(think|critique|score)\s*>", _FLAGS)
@@ -173,6 +173,34 @@ def parse_judgement(text: str, judge: str = "", latency_s: float = 0.0) -> Judge
         return _parse(raw, judge, latency_s)
     except Exception as exc:  # noqa: BLE001 - a parser bug must not crash an env step
         return Judgement.failure(f"parser error: {type(exc).__name__}: {exc}", raw=raw, judge=judge)
+
+
+def score_prefix(raw: str) -> str | None:
+    """The text a judge model continues to finish a reply that stopped before writing its score, or ``None``.
+
+    A reply that ends inside an open ``<score>`` block (its budget ran out there) continues as it is; a reply with
+    no ``<score>`` tag at all gets its open ``<think>``/``<critique>`` closed and a ``<score>`` opened. A reply that
+    wrote a score block, valid or not, is never continued: a bad score stays a failure.
+
+    Example:
+        >>> score_prefix("<think>ok</think><critique>Open the")
+        '<think>ok</think><critique>Open the\\n</critique>\\n<score>'
+        >>> score_prefix("<critique>c</critique><score>") == "<critique>c</critique><score>"
+        True
+        >>> score_prefix("<critique>c</critique><score>high</score>") is None
+        True
+    """
+    tags = _tags(raw)
+    if tags and tags[-1].name == "score" and not tags[-1].closing:
+        return raw
+    if any(t.name == "score" for t in tags):
+        return None
+    tail = raw.rstrip()
+    for name in ("think", "critique"):
+        last = [t for t in tags if t.name == name]
+        if last and not last[-1].closing:
+            tail += f"\n</{name}>"
+    return tail + "\n<score>"
 
 
 def _parse(raw: str, judge: str, latency_s: float) -> Judgement:

@@ -81,13 +81,36 @@ def test_judge_eval_of_the_reference_judge(run_dir, tmp_path):
 def test_judge_eval_of_a_judge_that_never_parses(run_dir, tmp_path):
     student = run_dir / "student"
     result = CliRunner().invoke(main, ["judge-eval", str(run_dir), "--judge", "hf", "--judge-opt",
-                                       f"model={student}", "--judge-opt", "max_new_tokens=4", "--env",
-                                       "rrm/MultiHopQA-v0", "--limit", "3"])
+                                       f"model={student}", "--judge-opt", "max_new_tokens=4", "--judge-opt",
+                                       "score_fallback=false", "--env", "rrm/MultiHopQA-v0", "--limit", "3"])
     assert result.exit_code == 0, result.output
-    out = run_dir / "judge_eval" / "hf_max_new_tokens-4_model-student" / "judge_eval.json"
+    out = run_dir / "judge_eval" / "hf_max_new_tokens-4_model-student_score_fallback-False" / "judge_eval.json"
     data = json.loads(out.read_text())
     assert data["n"] == 3 and data["parse_rate"] == 0.0 and data["auroc"] is None and data["spearman"] is None
     assert data["notes"] and data["judgements_per_s"] > 0 and list(data["by_env"]) == ["rrm/MultiHopQA-v0"]
+    assert "score_completed" not in data  # nothing was completed: the fallback was off
+
+
+def test_judge_eval_says_how_many_scores_the_hf_judge_completed(run_dir, tmp_path):
+    result = CliRunner().invoke(main, ["judge-eval", str(run_dir), "--judge", "hf", "--judge-opt",
+                                       f"model={run_dir / 'student'}", "--judge-opt", "max_new_tokens=4", "--env",
+                                       "rrm/MultiHopQA-v0", "--limit", "3", "--out", str(tmp_path / "hf")])
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "hf" / "judge_eval.json").read_text())
+    # 4 tokens never reach a score: every parsed judgement was completed, so the replies alone parse 0 of 3
+    assert data["own_parse_rate"] == 0.0 and data["score_completed"] == round(data["parse_rate"] * 3)
+    assert data["by_env"]["rrm/MultiHopQA-v0"]["score_completed"] == data["score_completed"]
+
+
+def test_completed_scores_lower_the_own_parse_rate():
+    from rrm_gym.cli.judge_eval_cmd import _add_completed
+
+    result = {"n": 10, "parsed": 9, "notes": [], "by_env": {"a": {"n": 4, "parsed": 4}, "b": {"n": 6, "parsed": 5}}}
+    _add_completed(result, {"a": 1, "b": 2})
+    assert result["score_completed"] == 3 and result["own_parse_rate"] == pytest.approx(0.6)
+    assert result["by_env"]["a"]["own_parse_rate"] == pytest.approx(0.75)
+    assert result["by_env"]["b"]["own_parse_rate"] == pytest.approx(0.5)
+    assert "3 of 9 parsed judgements" in result["notes"][0]
 
 
 def test_judge_eval_on_the_saved_dataset_and_a_jsonl_file(run_dir, tmp_path):

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rrm_gym.judges import parse_judgement
-from rrm_gym.judges.parser import parse_score
+from rrm_gym.judges.parser import parse_score, score_prefix
 
 
 def test_well_formed_reply():
@@ -194,3 +194,31 @@ def test_round_trip_of_well_formed_replies(score, critique, trace):
     assert j.ok
     assert j.score == pytest.approx(score)
     assert j.critique == critique.strip() and j.trace == trace.strip()
+
+
+@pytest.mark.parametrize(
+    ("reply", "prefix"),
+    [
+        # rambled in the critique until the budget: close it, open the score
+        ("<think>facts</think>\n<critique>\n- step 1 was bad bad bad", "<think>facts</think>\n<critique>\n- step 1 was"
+         " bad bad bad\n</critique>\n<score>"),
+        # still thinking: close the think
+        ("<think>Steps taken: 2", "<think>Steps taken: 2\n</think>\n<score>"),
+        # no tags at all
+        ("I think it is good  ", "I think it is good\n<score>"),
+        # stopped inside an empty or unfinished score block: continue it as it is
+        ("<critique>c</critique>\n<score>\n", "<critique>c</critique>\n<score>\n"),
+        ("<critique>c</critique><score>0.", "<critique>c</critique><score>0."),
+        # a score the model wrote, valid or not, is never continued
+        ("<critique>c</critique><score>Step 3 was wrong</score>", None),
+        ("<critique>c</critique><score>0.4</score>", None),
+        ("<think><score>0.4</score> still thinking", None),
+    ],
+)
+def test_score_prefix_finishes_only_replies_without_a_score(reply, prefix):
+    got = score_prefix(reply)
+    assert got == prefix
+    if got is not None:
+        assert got.startswith(reply.rstrip())  # the reply itself is kept verbatim
+        rest = "25</score>" if got.endswith("0.") else "0.25</score>"
+        assert parse_judgement(got + rest).score == 0.25
