@@ -53,7 +53,8 @@ class HFJudge:
             write up to ``score_fallback_tokens`` more tokens: the score then comes from the same model, reading its
             own analysis. The reply is kept verbatim at the start of ``raw``; ``engine_stats["score_fallbacks"]``
             counts these replies and ``engine_stats["score_fallbacks_ok"]`` those that then parsed.
-        score_fallback_tokens: Token budget of that completion.
+        score_fallback_tokens: Token budget of that completion; it ends at the first tag the model starts, closed
+            or cut by the budget (``0.500</sco``), and ``</score>`` is written after it.
 
     Example:
         >>> from rrm_gym.types import Trajectory
@@ -77,7 +78,7 @@ class HFJudge:
         stop_strings: tuple[str, ...] | list[str] = ("</score>",),
         engine: str = "continuous",
         score_fallback: bool = True,
-        score_fallback_tokens: int = 8,
+        score_fallback_tokens: int = 12,
     ) -> None:
         if min(max_new_tokens, batch_size, max_trajectory_tokens, score_fallback_tokens) < 1:
             raise ValueError("max_new_tokens, batch_size, max_trajectory_tokens and score_fallback_tokens must be "
@@ -270,6 +271,7 @@ class HFJudge:
             self.max_new_tokens = budget
         for (i, prefix), text in zip(todo, texts, strict=True):
             latency = results[i].latency_s + spent[i]
+            text = text.split("<", 1)[0] + "</score>"  # the score ends where a tag starts, cut or not ("</sco")
             done = parse_judgement(prefix + text, judge=self.name, latency_s=latency)
             if done.ok:
                 self.engine_stats["score_fallbacks_ok"] = self.engine_stats.get("score_fallbacks_ok", 0) + 1

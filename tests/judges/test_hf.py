@@ -64,7 +64,7 @@ def test_prompt_uses_the_tokenizer_budget_and_never_the_reference(judge):
     key = judge.cache_key(request(good_trajectory()))
     # the stop at </score> changes what is written, so it is part of the key
     assert key["params"] == {"max_new_tokens": 24, "temperature": 0.0, "stop_strings": ["</score>"],
-                             "dtype": "torch.float32", "score_fallback_tokens": 8}
+                             "dtype": "torch.float32", "score_fallback_tokens": 12}
     assert REFERENCE["answers"][1] not in str(key)
     assert judge.count_prompt_tokens(request(good_trajectory())) > judge.count_tokens(SYSTEM_PROMPT)
 
@@ -84,7 +84,8 @@ def test_a_reply_without_a_score_is_finished_by_the_same_model(judge):
     for before, after in zip(plain, out, strict=True):
         _check(after, judge)
         assert after.raw.startswith(before.raw.rstrip())  # the reply itself is kept verbatim
-        assert "<score>" in after.raw[len(before.raw.rstrip()) :]  # the completion opened the score block
+        added = after.raw[len(before.raw.rstrip()) :]
+        assert "<score>" in added and added.endswith("</score>")  # the completion opened and closed the block
 
 
 def test_bad_arguments_fail_before_loading():
