@@ -71,31 +71,31 @@ def call_judge(judge: Judge, requests: Sequence[JudgeRequest], *, on_error: str 
     batch = list(requests)
     if not batch:
         return []
-    name = judge_name(judge)
     start = time.perf_counter()
     try:
         out = judge(batch)
     except Exception as exc:  # noqa: BLE001 - any judge failure becomes a counted, visible failure
+        name = judge_name(judge)
         if on_error == "raise":
             raise JudgeError(f"judge {name} failed: {exc}") from exc
         elapsed = time.perf_counter() - start
         return [Judgement.failure(f"{type(exc).__name__}: {exc}", judge=name, latency_s=elapsed) for _ in batch]
-    elapsed = time.perf_counter() - start
     if not isinstance(out, (list, tuple)) or len(out) != len(batch):
+        elapsed = time.perf_counter() - start
         got = len(out) if isinstance(out, (list, tuple)) else type(out).__name__
-        error = f"judge {name} returned {got} judgements for {len(batch)} requests"
+        error = f"judge {judge_name(judge)} returned {got} judgements for {len(batch)} requests"
         if on_error == "raise":
             raise JudgeError(error)
-        return [Judgement.failure(error, judge=name, latency_s=elapsed) for _ in batch]
-    result = []
-    for item in out:
+        return [Judgement.failure(error, judge=judge_name(judge), latency_s=elapsed) for _ in batch]
+    result = list(out)
+    for k, item in enumerate(result):
         if not isinstance(item, Judgement):
-            item = Judgement.failure(f"judge {name} returned {type(item).__name__}, not Judgement", judge=name)
-        result.append(item)
+            name = judge_name(judge)
+            result[k] = Judgement.failure(f"judge {name} returned {type(item).__name__}, not Judgement", judge=name)
     if on_error == "raise":
         failed = [j for j in result if not j.ok]
         if failed:
-            raise JudgeError(f"judge {name} failed: {failed[0].error}")
+            raise JudgeError(f"judge {judge_name(judge)} failed: {failed[0].error}")
     return result
 
 

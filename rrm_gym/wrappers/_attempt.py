@@ -122,7 +122,8 @@ class AttemptRecorder:
         'Ada'
     """
 
-    __slots__ = ("question", "task_id", "first_observation", "reference", "steps", "_scan", "_trajectory")
+    __slots__ = ("question", "task_id", "first_observation", "reference", "steps", "_trail", "_total",
+                 "_trajectory")
 
     def __init__(self) -> None:
         self.question = ""
@@ -130,7 +131,8 @@ class AttemptRecorder:
         self.first_observation = ""
         self.reference: dict[str, Any] | None = None
         self.steps: list[Step] = []
-        self._scan: tuple[int, str | None, bool | None, float] = (0, None, None, 0.0)
+        self._trail: tuple[int, str | None, bool | None] = (0, None, None)
+        self._total: tuple[int, float] = (0, 0.0)
         self._trajectory: tuple[int, LazyTrajectory] | None = None
 
     def start(self, observation: str, info: dict[str, Any], reference: dict[str, Any] | None = None) -> None:
@@ -143,7 +145,8 @@ class AttemptRecorder:
         self.task_id = None if task_id is None else str(task_id)
         self.first_observation = str(observation)
         self.steps = []
-        self._scan = (0, None, None, 0.0)
+        self._trail = (0, None, None)
+        self._total = (0, 0.0)
         self._trajectory = None
         self.reference = reference
 
@@ -151,37 +154,50 @@ class AttemptRecorder:
         """Add one step (kept raw; :class:`Turn` objects are built once, when the trajectory's turns are read)."""
         self.steps.append((action, observation, reward, info, None, None, None))
 
-    def _scanned(self) -> tuple[int, str | None, bool | None, float]:
-        """``(steps scanned, final_answer, is_success, reward_env)``, brought up to date with the steps."""
-        done, answer, success, total = self._scan
-        if done == len(self.steps):
-            return self._scan
-        for _, _, reward, info, index, value, flag in self.steps[done:]:
-            total += reward
+    def _last(self) -> tuple[str | None, bool | None]:
+        """``(final_answer, is_success)`` of the attempt: read backwards from the last step, stopping at both."""
+        steps = self.steps
+        cached = self._trail
+        if cached[0] == len(steps):
+            return cached[1], cached[2]
+        answer: Any = MISSING
+        success: Any = MISSING
+        for k in range(len(steps) - 1, cached[0] - 1, -1):
+            _, _, _, info, index, value, flag = steps[k]
             if index is None:
                 value = info.get("final_answer")
                 flag = info.get("is_success", MISSING)
-            if value is not None and value is not MISSING:
+            if answer is MISSING and value is not None and value is not MISSING:
                 answer = str(value)
-            if flag is not MISSING:
+            if success is MISSING and flag is not MISSING:
                 success = bool(flag)
-        self._scan = (len(self.steps), answer, success, total)
-        return self._scan
+                if answer is not MISSING:
+                    break
+        answer = cached[1] if answer is MISSING else answer
+        success = cached[2] if success is MISSING else success
+        self._trail = (len(steps), answer, success)
+        return answer, success
 
     @property
     def final_answer(self) -> str | None:
         """The last final answer given in the attempt, if any."""
-        return self._scanned()[1]
+        return self._last()[0]
 
     @property
     def is_success(self) -> bool | None:
         """The last ``info["is_success"]`` of the attempt, if any."""
-        return self._scanned()[2]
+        return self._last()[1]
 
     @property
     def reward_env(self) -> float:
-        """The attempt's summed env reward."""
-        return self._scanned()[3]
+        """The attempt's summed env reward (added step by step, in order)."""
+        done, total = self._total
+        steps = self.steps
+        if done != len(steps):
+            for k in range(done, len(steps)):
+                total += steps[k][2]
+            self._total = (len(steps), total)
+        return total
 
     @property
     def turns(self) -> list[Turn]:
@@ -202,8 +218,9 @@ class AttemptRecorder:
 
     def summary(self) -> dict[str, Any]:
         """What ``info["previous"]`` says about a finished attempt."""
-        _, answer, success, total = self._scanned()
-        return {"reward_env": total, "is_success": success, "final_answer": answer, "num_turns": len(self.steps)}
+        answer, success = self._last()
+        return {"reward_env": self.reward_env, "is_success": success, "final_answer": answer,
+                "num_turns": len(self.steps)}
 
 
 @dataclass(frozen=True)
@@ -270,8 +287,12 @@ def decide(settings: FeedbackSettings, judgement: Judgement | None, attempt: int
 def _clip(text: str, limit: int = _PREVIEW_CHARS) -> str:
     """Whitespace collapsed, cut to ``limit`` characters with ``...`` (of the first ``4 * limit`` characters)."""
     text = str(text)
+    n = len(text)
+    # Already collapsed and short (a typical action): printable text has no whitespace but the ASCII space.
+    if n <= limit and text.isprintable() and "  " not in text and (not n or text[0] != " " != text[-1]):
+        return text
     probe = limit + limit // 4 + 8
-    if len(text) > probe:  # the collapsed start of a prefix is a prefix of the collapsed whole: often enough
+    if n > probe:  # the collapsed start of a prefix is a prefix of the collapsed whole: often enough
         head = " ".join(text[:probe].split())
         if len(head) > limit:
             return head[: limit - 3] + "..."
@@ -289,9 +310,10 @@ def refinement_observation(reset_observation: str, recorder: AttemptRecorder, cr
     skipped = max(0, len(steps) - _PREVIEW_TURNS)
     if skipped:
         lines.append(f"[... {skipped} earlier steps omitted ...]")
-    for n, (action, observation, *_) in enumerate(steps[skipped:], start=skipped + 1):
+    for n in range(skipped, len(steps)):
+        action, observation = steps[n][0], steps[n][1]
         act = action if isinstance(action, str) else repr(action)
-        lines.append(f"Step {n}: {_clip(act)}\n  -> {_clip(observation, 160)}")
+        lines.append(f"Step {n + 1}: {_clip(act)}\n  -> {_clip(observation, 160)}")
     if not steps:
         lines.append("(no actions)")
     answer = recorder.final_answer

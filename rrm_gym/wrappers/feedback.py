@@ -92,14 +92,19 @@ class FeedbackWrapper(gym.Wrapper[str, str, str, str]):
         obs, reward, terminated, truncated, info = self.env.step(action)
         reward_env = float(reward)
         self._recorder.steps.append((action, obs, reward_env, info, None, None, None))  # raw; turns are built when read
-        out = dict(info)  # the env's dict stays as recorded
-        out["attempt"], out["reward_env"], out["reward_rrm"] = self._attempt, reward_env, 0.0
-        if not (terminated or truncated):
-            return obs, reward_env, terminated, truncated, out
-        return self._end_attempt(obs, reward_env, terminated, truncated, out)
+        if terminated or truncated:  # the attempt's last info is copied: it will carry the judgement
+            return self._end_attempt(obs, reward_env, terminated, truncated, dict(info))
+        if type(info) is not dict:
+            info = dict(info)
+        # Added in place, as Gymnasium's own wrappers do (a recorded turn's info leaves these keys out).
+        info["attempt"] = self._attempt
+        info["reward_env"] = reward_env
+        info["reward_rrm"] = 0.0
+        return obs, reward_env, terminated, truncated, info
 
     def _end_attempt(self, obs: str, reward_env: float, terminated: bool, truncated: bool,
                      info: dict[str, Any]) -> tuple[str, SupportsFloat, bool, bool, dict[str, Any]]:
+        info["attempt"], info["reward_env"] = self._attempt, reward_env
         success = self._recorder.is_success
         judgement = self._judge() if self.settings.needs_judge(self._attempt, success) else None
         outcome = decide(self.settings, judgement, self._attempt, success)
