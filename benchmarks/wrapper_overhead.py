@@ -141,6 +141,14 @@ def run_vector(env: gym.vector.VectorEnv, cycle: dict[str, Any], steps: int, see
     return n * steps / (time.perf_counter() - start)
 
 
+def sub_env_steps(case: str, steps: int) -> int:
+    """The sub-env steps a side of ``case`` runs for ``steps`` asked (a vector case runs whole vector steps)."""
+    if case.startswith("single"):
+        return steps
+    n = int(case.removeprefix("vector"))
+    return max(1, steps // n) * n
+
+
 def build(case: str, env_id: str, steps: int, tasks: list[str]) -> tuple[dict[str, Any], Any, int, str]:
     """The instant judges, a ``side(name, round) -> steps/s`` runner over fresh envs, the steps a round and a label."""
     judges = {"raw+judge": make("constant"), "wrapped": make("constant")}
@@ -159,7 +167,7 @@ def build(case: str, env_id: str, steps: int, tasks: list[str]) -> tuple[dict[st
         cycles = {name: {"tasks": tasks, "next": 0} for name in loop_judge}
         envs = {name: make_vec(env_id, n, cycles[name]) for name in loop_judge}
         envs["wrapped"] = vw.UnifiedWrapper(envs["wrapped"], judges["wrapped"])
-        vsteps = max(1, steps // n)
+        vsteps = sub_env_steps(case, steps) // n
         total, label = vsteps * n, f"vector.UnifiedWrapper(make_vec({env_id!r}, {n}))"
 
         def side(name: str, r: int) -> float:
@@ -216,12 +224,11 @@ def count_instructions(case: str, env_id: str, steps: int) -> dict[str, Any]:
     jobs = [(name, n) for name in ("raw", "raw+judge", "wrapped") for n in (steps, 2 * steps)]
     with ThreadPoolExecutor(2) as pool:
         counts = dict(zip(jobs, pool.map(lambda job: count(*job), jobs), strict=True))
-    total = steps if case.startswith("single") else max(1, steps // int(case.removeprefix("vector"))) * int(
-        case.removeprefix("vector"))
-    per = {name: (counts[(name, 2 * steps)] - counts[(name, steps)]) / total
+    short, long = sub_env_steps(case, steps), sub_env_steps(case, 2 * steps)
+    per = {name: (counts[(name, 2 * steps)] - counts[(name, steps)]) / (long - short)
            for name in ("raw", "raw+judge", "wrapped")}
     ratio = per["wrapped"] / per["raw+judge"]
-    print(f"[{case}] CPU instructions per sub-env step (callgrind, runs of {total} and {2 * total} steps)")
+    print(f"[{case}] CPU instructions per sub-env step (callgrind, runs of {short} and {long} steps)")
     print(f"    env alone {per['raw']:,.0f}; env + same judge calls {per['raw+judge']:,.0f}; "
           f"wrapped {per['wrapped']:,.0f}")
     print(f"    wrapper bookkeeping {per['wrapped'] - per['raw+judge']:,.0f} instructions/step; "

@@ -81,12 +81,12 @@ def call_judge(judge: Judge, requests: Sequence[JudgeRequest], *, on_error: str 
         elapsed = time.perf_counter() - start
         return [Judgement.failure(f"{type(exc).__name__}: {exc}", judge=name, latency_s=elapsed) for _ in batch]
     if not isinstance(out, (list, tuple)) or len(out) != len(batch):
-        elapsed = time.perf_counter() - start
+        elapsed, name = time.perf_counter() - start, judge_name(judge)
         got = len(out) if isinstance(out, (list, tuple)) else type(out).__name__
-        error = f"judge {judge_name(judge)} returned {got} judgements for {len(batch)} requests"
+        error = f"judge {name} returned {got} judgements for {len(batch)} requests"
         if on_error == "raise":
             raise JudgeError(error)
-        return [Judgement.failure(error, judge=judge_name(judge), latency_s=elapsed) for _ in batch]
+        return [Judgement.failure(error, judge=name, latency_s=elapsed) for _ in batch]
     result = list(out)
     for k, item in enumerate(result):
         if not isinstance(item, Judgement):

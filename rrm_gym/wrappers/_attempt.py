@@ -289,7 +289,7 @@ def _clip(text: str, limit: int = _PREVIEW_CHARS) -> str:
     text = str(text)
     n = len(text)
     # Already collapsed and short (a typical action): printable text has no whitespace but the ASCII space.
-    if n <= limit and text.isprintable() and "  " not in text and (not n or text[0] != " " != text[-1]):
+    if n <= limit and text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
         return text
     probe = limit + limit // 4 + 8
     if n > probe:  # the collapsed start of a prefix is a prefix of the collapsed whole: often enough
